@@ -1,0 +1,61 @@
+"""Offsets, lines and columns of a decoded Dockerfile text.
+
+Every position in dockopt is a character offset into the decoded text (``str``), never a
+byte offset. Lines and columns shown to users are 1-based; columns count characters;
+an end column is exclusive (the column just after the last character), as in SARIF.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    line: int
+    column: int
+
+
+class LineIndex:
+    """Maps character offsets to 1-based (line, column) and back.
+
+    Only ``\\n`` ends a line (as in BuildKit); a ``\\r`` before it belongs to the line.
+    """
+
+    __slots__ = ("text", "_starts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        self._starts = starts
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
+
+    def location(self, offset: int) -> Location:
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return Location(line + 1, offset - self._starts[line] + 1)
+
+    def line_start(self, line: int) -> int:
+        """Offset of the first character of 1-based ``line``."""
+        return self._starts[line - 1]
+
+    def line_end(self, line: int) -> int:
+        """Offset just past the content of ``line``, before its ``\\r\\n`` or ``\\n``."""
+        end = self._starts[line] - 1 if line < len(self._starts) else len(self.text)
+        if end > self._starts[line - 1] and self.text[end - 1 : end] == "\r" and line < len(self._starts):
+            end -= 1
+        return end
+
+    def line_text(self, line: int) -> str:
+        return self.text[self.line_start(line) : self.line_end(line)]
+
+    def offset(self, line: int, column: int) -> int:
+        return self._starts[line - 1] + column - 1
