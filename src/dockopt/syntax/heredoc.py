@@ -2,7 +2,8 @@
 
 BuildKit splits the whole logical line into shell words (its own lexer, with quotes and
 escapes kept raw and unset variables left alone), and every word matching
-``^(\\d*)<<(-?)([^<]*)$`` opens a heredoc. The delimiter is the word after quote removal;
+``^(\\d*)<<(-?)\\s*([^<]*)$`` opens a heredoc; a bare ``<<`` or ``<<-`` word takes the next
+word as its delimiter (``RUN <<  EOF``). The delimiter is the word after quote removal;
 if removing quotes changed it, the body is not expanded.
 """
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 from dockopt.syntax.words import GO_SPACE
 
-RE_HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)$", re.DOTALL)
+RE_HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$", re.DOTALL)
+RE_BARE_OPERATOR = re.compile(r"^\d*<<-?$")
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
 
 
@@ -115,8 +117,14 @@ def heredocs_from_line(line: str) -> list[HeredocHeader]:
     if not words:
         return []
     found = []
-    for word in words:
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if RE_BARE_OPERATOR.match(word) and i + 1 < len(words):
+            word = f"{word} {words[i + 1]}"
+            i += 1
         header = heredoc_from_word(word)
         if header is not None:
             found.append(header)
+        i += 1
     return found
