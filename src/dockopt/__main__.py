@@ -1,0 +1,6 @@
+"""``python -m dockopt``."""
+import sys
+
+from dockopt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,93 @@
+"""What a rule is, and what it is given.
+
+A rule is a class with its code, name and severity at the top (the rule book, ``rules/``,
+holds its documentation) and a ``check`` method: a fold over the build model that yields
+``Finding``s. The engine turns findings into ``Diagnostic``s (severity overrides, selection,
+suppressions, line/column positions), so rules only deal with offsets and words.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from dockopt.diagnostics import Fix, Severity
+from dockopt.model import Build, build_model
+from dockopt.syntax import Document, Instruction
+
+if TYPE_CHECKING:
+    from dockopt.context import BuildContext
+    from dockopt.layers import LayerPlan
+
+
+@dataclass(slots=True)
+class Finding:
+    """A rule's report: a source range, a message, optionally a fix and related places."""
+
+    start: int
+    end: int
+    message: str
+    fix: Fix | None = None
+    related: list[tuple[str, int]] = field(default_factory=list)  # (description, source offset)
+
+    @classmethod
+    def at(cls, ins: Instruction, message: str, fix: Fix | None = None) -> Finding:
+        """A finding covering an instruction's first line (keyword to end of that line)."""
+        first_line_end = ins.text.find("\n")
+        end = ins.end if first_line_end == -1 else min(ins.end, ins.line_start + first_line_end)
+        if end > ins.start and ins.text[end - ins.line_start - 1 : end - ins.line_start] == "\r":
+            end -= 1
+        return cls(ins.start, max(end, ins.start), message, fix)
+
+
+class LintContext:
+    """Everything a rule may read about one Dockerfile. Expensive views are computed lazily."""
+
+    def __init__(
+        self,
+        document: Document,
+        path: Path | None,
+        build_context: BuildContext | None = None,
+        target: str | None = None,
+    ) -> None:
+        self.document = document
+        self.path = path
+        self._build_context = build_context
+        self.target = target
+
+    @functools.cached_property
+    def build(self) -> Build:
+        return build_model(self.document)
+
+    @property
+    def source(self) -> str:
+        return self.document.source
+
+    @functools.cached_property
+    def build_context(self) -> BuildContext:
+        if self._build_context is not None:
+            return self._build_context
+        from dockopt.context import BuildContext
+
+        return BuildContext.unknown()
+
+    @functools.cached_property
+    def layers(self) -> LayerPlan:
+        from dockopt.layers import simulate
+
+        return simulate(self.build, self.build_context)
+
+
+class Rule:
+    """Base class: subclasses set the class attributes and implement ``check``."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    # Rules that need the build context (and say less without it) set this.
+    uses_context: ClassVar[bool] = False
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        raise NotImplementedError

@@ -1,0 +1,132 @@
+"""DO404 stage-reference: stage names and references that do not mean what they seem.
+
+Checks, per build:
+- ``COPY --from``/``RUN --mount=from=``/``FROM`` naming a stage that is defined only later
+  (BuildKit then silently pulls an image of that name) or nowhere, when the name looks
+  like a stage (no registry, tag or digest);
+- ``--from`` by index that is not an earlier stage;
+- duplicate stage names (BuildKit refuses the file);
+- ``FROM ... as name`` where the ``AS`` keyword's casing differs from ``FROM``'s (BuildKit's
+  FromAsCasing); safe fix: match the casing;
+- stages the shipped stage never uses (BuildKit skips them; the legacy builder builds them).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dockopt.checks.base import Finding, LintContext, Rule
+from dockopt.diagnostics import Applicability, Edit, Fix, Severity
+from dockopt.model import Build, Stage
+from dockopt.syntax import Instruction
+
+_STAGE_LIKE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
+
+
+def _references(stage: Stage) -> Iterator[tuple[Instruction, str, int, int]]:
+    """(instruction, referenced name, source start, source end) for each stage reference."""
+    for ins in stage.instructions:
+        target = ins.onbuild if ins.name == "ONBUILD" and ins.onbuild else ins
+        if target is not ins:
+            continue  # ONBUILD triggers run in a child build, not this one
+        for flag in ins.flags:
+            if flag.name == "from" and ins.name in ("COPY", "ADD") and flag.value:
+                yield ins, flag.value, flag.start, flag.end
+            elif flag.name == "mount" and ins.name == "RUN" and flag.value:
+                for part in flag.value.split(","):
+                    key, _, value = part.partition("=")
+                    if key.strip().lower() == "from" and value:
+                        yield ins, value.strip(), flag.start, flag.end
+
+
+class StageReference(Rule):
+    code = "DO404"
+    name = "stage-reference"
+    severity = Severity.WARNING
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        build = ctx.build
+        yield from self._duplicates(build)
+        yield from self._as_casing(build)
+        used: set[int] = set()
+        for stage in build.stages:
+            for ins, ref, start, end in _references(stage):
+                yield from self._check_ref(build, stage, ins, ref, start, end, used)
+        yield from self._unused(build, ctx.target)
+
+    def _duplicates(self, build: Build) -> Iterator[Finding]:
+        seen: dict[str, Stage] = {}
+        for stage in build.stages:
+            if stage.name is None:
+                continue
+            if stage.name in seen:
+                first = seen[stage.name]
+                finding = Finding.at(
+                    stage.from_instruction,
+                    f"duplicate stage name '{stage.name_written}' (first defined on line "
+                    f"{first.from_instruction.start_line}); BuildKit refuses the file",
+                )
+                finding.related.append(("first definition", first.from_instruction.start))
+                yield finding
+            else:
+                seen[stage.name] = stage
+
+    def _as_casing(self, build: Build) -> Iterator[Finding]:
+        for stage in build.stages:
+            ins = stage.from_instruction
+            if stage.name_written is None or len(ins.arguments) < 3:
+                continue
+            as_arg = ins.arguments[1]
+            wanted = "AS" if ins.keyword.isupper() else "as" if ins.keyword.islower() else None
+            if wanted is None or as_arg.value == wanted:
+                continue  # mixed-case FROM: no casing to match
+            fix = Fix(Applicability.SAFE, f"Write '{wanted}' to match '{ins.keyword}'",
+                      (Edit(as_arg.start, as_arg.end, wanted),))
+            yield Finding(as_arg.start, as_arg.end,
+                          f"'{as_arg.value}' and '{ins.keyword}' keywords' casing do not match", fix)
+
+    def _check_ref(
+        self, build: Build, stage: Stage, ins: Instruction, ref: str, start: int, end: int, used: set[int]
+    ) -> Iterator[Finding]:
+        if ref.isdigit():
+            index = int(ref)
+            if index >= stage.index:
+                yield Finding(start, end, f"--from={ref} does not name an earlier stage "
+                              f"(this is stage {stage.index}); the build fails")
+            return
+        if "$" in ref:
+            return  # resolved at build time; nothing certain to say
+        target = next((s for s in build.stages if s.name == ref.lower()), None)
+        if target is not None and target.index >= stage.index:
+            yield Finding(start, end, f"stage '{ref}' is defined later (line "
+                          f"{target.from_instruction.start_line}); here '{ref}' is pulled as an image")
+            return
+        if target is None and _STAGE_LIKE.match(ref) and ":" not in ref and "/" not in ref:
+            yield Finding(start, end, f"'{ref}' is not a stage of this Dockerfile; it will be pulled "
+                          f"as the image '{ref}:latest' (typo?)")
+
+    def _unused(self, build: Build, target: str | None) -> Iterator[Finding]:
+        final = build.final_stage(target)
+        if final is None or len(build.stages) < 2:
+            return
+        needed: set[int] = set()
+        todo = [final]
+        while todo:
+            stage = todo.pop()
+            if stage.index in needed:
+                continue
+            needed.add(stage.index)
+            if stage.base_stage is not None:
+                todo.append(stage.base_stage)
+            for _ins, ref, _s, _e in _references(stage):
+                dep = build.stage(ref)
+                if dep is not None and dep.index < stage.index:
+                    todo.append(dep)
+        for stage in build.stages:
+            if stage.index not in needed:
+                shipped = final.label
+                yield Finding.at(
+                    stage.from_instruction,
+                    f"stage '{stage.label}' is not used by the shipped stage '{shipped}': "
+                    "BuildKit skips it (the legacy builder still builds it)",
+                )

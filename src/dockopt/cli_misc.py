@@ -1,0 +1,62 @@
+"""``dockopt rule`` and ``dockopt layers``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from dockopt.cli import EXIT_ERROR, EXIT_OK
+
+
+def run_rule_command(args: argparse.Namespace) -> int:
+    from dockopt.docs import render_markdown
+    from dockopt.rulebook import RuleBookError, load_rulebook
+
+    try:
+        docs = load_rulebook()
+    except RuleBookError as exc:
+        print(f"dockopt: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.all:
+        chosen = list(docs.values())
+    elif args.code:
+        code = args.code.upper()
+        by_name = {doc.name: doc for doc in docs.values()}
+        doc = docs.get(code) or by_name.get(args.code)
+        if doc is None:
+            print(f"dockopt: unknown rule '{args.code}' (see `dockopt rule --all`)", file=sys.stderr)
+            return EXIT_ERROR
+        chosen = [doc]
+    else:
+        print("dockopt rule: give a rule code or --all", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        payload = [
+            {"code": d.code, "name": d.name, "severity": d.severity.label, "default": d.default, "fix": d.fix,
+             "summary": d.summary, "url": d.url, "explanation": render_markdown(d)}
+            for d in chosen
+        ]
+        print(json.dumps(payload if args.all else payload[0], indent=2))
+    else:
+        print("\n".join(render_markdown(d) for d in chosen), end="")
+    return EXIT_OK
+
+
+def run_layers_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dockopt.fileio import FileError, read_source
+    from dockopt.layers.render import render_layers
+
+    path = Path(args.path)
+    try:
+        source = read_source(path)
+    except FileError as exc:
+        print(f"dockopt: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    text, ok = render_layers(source.text, path, args.context, args.target, args.format)
+    if not ok:
+        print(f"dockopt: {text}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(text)
+    return EXIT_OK

@@ -1,0 +1,87 @@
+"""Rule documentation rendered from the rule book (``dockopt rule`` and ``docs/rules``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockopt.rulebook import RuleDoc, load_rulebook
+
+_FIX_LABEL = {
+    "safe": "Fix is always available and safe (the final image filesystem stays the same).",
+    "unsafe": "Fix is available with `--unsafe-fixes` (it may change the image or the build).",
+    "suggestion": "A suggested change is shown; it is never applied automatically.",
+    "none": "No automatic fix.",
+}
+
+
+def render_markdown(doc: RuleDoc) -> str:
+    lines = [
+        f"# {doc.code} {doc.name}",
+        "",
+        f"**Severity:** {doc.severity.label} · **Default:** {'on' if doc.default else 'off (select it)'} · "
+        f"**Fix:** {doc.fix}",
+        "",
+        doc.summary,
+        "",
+        "## What it does",
+        "",
+        doc.what,
+        "",
+        "## Why is this bad?",
+        "",
+        doc.why,
+        "",
+        "## Instead",
+        "",
+        doc.instead,
+        "",
+        "## Fix safety",
+        "",
+        _FIX_LABEL[doc.fix],
+        "",
+        doc.fix_safety,
+        "",
+    ]
+    if doc.examples:
+        lines += ["## Examples", ""]
+    for example in doc.examples:
+        lines += [f"### {example.title}", ""]
+        if example.context:
+            lines += ["Build context: " + ", ".join(f"`{name}`" for name in sorted(example.context)), ""]
+        if example.bad is not None:
+            lines += ["Flagged:", "", "```dockerfile", example.bad.rstrip("\n"), "```", ""]
+        if example.good is not None:
+            lines += ["Not flagged:", "", "```dockerfile", example.good.rstrip("\n"), "```", ""]
+        if example.fixed is not None:
+            lines += ["After `dockopt fix`:", "", "```dockerfile", example.fixed.rstrip("\n"), "```", ""]
+        if example.fixed_unsafe is not None:
+            lines += ["After `dockopt fix --unsafe-fixes`:", "", "```dockerfile",
+                      example.fixed_unsafe.rstrip("\n"), "```", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render_index(docs: dict[str, RuleDoc]) -> str:
+    lines = ["# dockopt rules", "", "| Code | Name | Severity | Default | Fix | Summary |", "|---|---|---|---|---|---|"]
+    for doc in docs.values():
+        lines.append(
+            f"| [{doc.code}]({doc.code}.md) | {doc.name} | {doc.severity.label} | "
+            f"{'yes' if doc.default else 'no'} | {doc.fix} | {doc.summary} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def generated_docs() -> dict[str, str]:
+    """File name -> content of every generated page under docs/rules/."""
+    docs = load_rulebook()
+    pages = {f"{code}.md": render_markdown(doc) for code, doc in docs.items()}
+    pages["README.md"] = render_index(docs)
+    return pages
+
+
+def write_docs(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in generated_docs().items():
+        path = directory / name
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,199 @@
+"""The engine: parse, run the selected rules, apply suppressions and severities.
+
+``lint(text, ...)`` is the one entry point used by ``check``, ``fix`` and the tests.
+Suppressions:
+- ``# dockopt: ignore=DO101,DO102`` in the comment block directly above an instruction
+  silences those codes for findings that start inside that instruction;
+- ``# dockopt: ignore`` there silences every code;
+- ``# dockopt: ignore-file`` (or ``ignore-file=DO101``) anywhere silences the whole file.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from dockopt.checks import SYNTAX_ERROR, UNUSED_SUPPRESSION, Finding, LintContext, Rule, all_rules
+from dockopt.diagnostics import Diagnostic, Severity
+from dockopt.syntax import Document, parse
+
+if TYPE_CHECKING:
+    from dockopt.context import BuildContext
+
+_SUPPRESSION = re.compile(r"^#\s*dockopt\s*:\s*(ignore-file|ignore)\b\s*(?:=\s*([A-Za-z0-9_,\s]*))?\s*$")
+
+
+class Selector(Protocol):
+    def enabled(self, code: str, path: str | None) -> bool: ...
+
+    def severity(self, code: str, default: Severity) -> Severity: ...
+
+
+@dataclass(slots=True)
+class DefaultSelector:
+    """The default selection: rules marked default in the rule book, default severities."""
+
+    codes: frozenset[str]
+
+    def enabled(self, code: str, path: str | None) -> bool:
+        return code in self.codes
+
+    def severity(self, code: str, default: Severity) -> Severity:
+        return default
+
+
+@dataclass(slots=True)
+class Suppression:
+    codes: frozenset[str] | None  # None: every code
+    line: int
+    start: int
+    end: int
+    file_wide: bool
+    first_line: int = 0  # instruction lines it covers (instruction suppressions)
+    last_line: int = 0
+    used: set[str] = field(default_factory=set)
+
+    def covers(self, code: str) -> bool:
+        return self.codes is None or code in self.codes
+
+
+@dataclass(slots=True)
+class LintResult:
+    document: Document
+    diagnostics: list[Diagnostic]
+
+
+def find_suppressions(document: Document) -> list[Suppression]:
+    found: list[Suppression] = []
+    instructions = iter(document.instructions)
+    upcoming = next(instructions, None)
+    index = document.index
+    for node in document.nodes:
+        if node is upcoming:
+            upcoming = next(instructions, None)
+            continue
+        if getattr(node, "kind", "") not in ("comment", "directive"):
+            continue
+        m = _SUPPRESSION.match(node.text.strip())
+        if not m:
+            continue
+        kind, codes_text = m.groups()
+        codes = frozenset(c.strip().upper() for c in (codes_text or "").split(",") if c.strip()) or None
+        line = index.location(node.start).line
+        suppression = Suppression(codes, line, node.start, node.start + len(node.text.rstrip("\r\n")),
+                                  file_wide=kind == "ignore-file")
+        if not suppression.file_wide:
+            if upcoming is None or line < upcoming.start_line - len(upcoming.comments):
+                # Not in the comment block directly above an instruction: it covers nothing.
+                suppression.first_line = suppression.last_line = -1
+            else:
+                suppression.first_line, suppression.last_line = upcoming.start_line, upcoming.end_line
+        found.append(suppression)
+    return found
+
+
+def _to_diagnostic(
+    finding: Finding, code: str, name: str, severity: Severity, document: Document, display: str
+) -> Diagnostic:
+    index = document.index
+    related = [(text, index.location(offset)) for text, offset in finding.related]
+    return Diagnostic(
+        code=code,
+        name=name,
+        severity=severity,
+        message=finding.message,
+        file=display,
+        start=index.location(finding.start),
+        end=index.location(finding.end),
+        fix=finding.fix,
+        start_offset=finding.start,
+        end_offset=finding.end,
+        related=related,
+    )
+
+
+def lint(
+    text: str,
+    display: str,
+    selector: Selector,
+    *,
+    path: Path | None = None,
+    build_context: BuildContext | None = None,
+    target: str | None = None,
+    report_unused_suppressions: bool = False,
+    rules: dict[str, Rule] | None = None,
+    extra: Callable[[Document], Iterable[Diagnostic]] | None = None,
+) -> LintResult:
+    """Lint one Dockerfile text. ``display`` is the path shown in reports."""
+    document = parse(text)
+    diagnostics: list[Diagnostic] = []
+    if document.errors:
+        code, name = SYNTAX_ERROR
+        for error in document.errors:
+            start = document.index.line_start(min(error.line, document.index.line_count))
+            finding = Finding(start, document.index.line_end(min(error.line, document.index.line_count)),
+                              error.message)
+            diagnostics.append(_to_diagnostic(finding, code, name, Severity.ERROR, document, display))
+        return LintResult(document, diagnostics)
+
+    ctx = LintContext(document, path, build_context, target)
+    for code, rule in (rules or _rules()).items():
+        if not selector.enabled(code, display):
+            continue
+        severity = selector.severity(code, rule.severity)
+        for finding in rule.check(ctx):
+            diagnostics.append(_to_diagnostic(finding, code, rule.name, severity, document, display))
+    if extra is not None:
+        diagnostics.extend(d for d in extra(document) if selector.enabled(d.code, display))
+
+    suppressions = find_suppressions(document)
+    if suppressions:
+        diagnostics = _apply_suppressions(diagnostics, suppressions)
+        if report_unused_suppressions and selector.enabled(UNUSED_SUPPRESSION[0], display):
+            diagnostics.extend(_unused(suppressions, document, display))
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return LintResult(document, diagnostics)
+
+
+def _apply_suppressions(diagnostics: list[Diagnostic], suppressions: list[Suppression]) -> list[Diagnostic]:
+    kept = []
+    for diagnostic in diagnostics:
+        silenced = False
+        for s in suppressions:
+            in_scope = s.file_wide or s.first_line <= diagnostic.start.line <= s.last_line
+            if in_scope and s.covers(diagnostic.code):
+                s.used.add(diagnostic.code)
+                silenced = True
+        if not silenced:
+            kept.append(diagnostic)
+    return kept
+
+
+def _unused(suppressions: list[Suppression], document: Document, display: str) -> list[Diagnostic]:
+    code, name = UNUSED_SUPPRESSION
+    out = []
+    for s in suppressions:
+        if s.codes is None:
+            unused = [] if s.used else ["(all)"]
+        else:
+            unused = sorted(s.codes - s.used)
+        if s.first_line == -1:
+            message = "suppression comment is not directly above an instruction; it silences nothing"
+        elif unused:
+            message = f"unused suppression: {', '.join(unused)}"
+        else:
+            continue
+        out.append(_to_diagnostic(Finding(s.start, s.end, message), code, name, Severity.WARNING, document, display))
+    return out
+
+
+_RULES: dict[str, Rule] | None = None
+
+
+def _rules() -> dict[str, Rule]:
+    global _RULES
+    if _RULES is None:
+        _RULES = all_rules()
+    return _RULES

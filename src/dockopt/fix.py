@@ -1,0 +1,121 @@
+"""The fixer: apply fixes as text edits, re-parse, repeat to a fixpoint.
+
+Each pass lints the current text, takes the applicable fixes (safe ones, and unsafe ones
+with ``--unsafe-fixes``; suggestions never), keeps a non-overlapping subset chosen
+deterministically (by start offset, then rule code), applies them back to front and
+re-parses. A pass whose result no longer parses is thrown away and its fixes are not
+tried again. The loop stops when nothing changes or after ``MAX_PASSES``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dockopt.diagnostics import Applicability, Diagnostic, Edit, Fix
+from dockopt.engine import LintResult
+from dockopt.syntax import parse
+
+MAX_PASSES = 10
+
+
+@dataclass(slots=True)
+class FixResult:
+    text: str
+    applied: list[Diagnostic] = field(default_factory=list)
+    remaining: list[Diagnostic] = field(default_factory=list)
+    rejected: list[Diagnostic] = field(default_factory=list)  # fixes that would break the parse
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+
+def applicable(fix: Fix | None, unsafe: bool) -> bool:
+    if fix is None:
+        return False
+    if fix.applicability is Applicability.SAFE:
+        return True
+    return unsafe and fix.applicability is Applicability.UNSAFE
+
+
+def _newline_style(text: str) -> str:
+    return "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
+
+
+def _normalise_newlines(content: str, newline: str) -> str:
+    if newline == "\n":
+        return content
+    return content.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """Apply non-overlapping edits (sorted or not) to ``text``."""
+    out = []
+    pos = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        out.append(text[pos : edit.start])
+        out.append(edit.content)
+        pos = edit.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def select_fixes(diagnostics: list[Diagnostic], unsafe: bool, skip: set[tuple[str, int]]) -> list[Diagnostic]:
+    """A deterministic, non-overlapping set of fixes to apply in one pass."""
+    candidates = [
+        d for d in diagnostics
+        if applicable(d.fix, unsafe) and (d.code, d.start_offset) not in skip
+    ]
+    candidates.sort(key=lambda d: (d.fix.start, d.fix.end, d.code))  # type: ignore[union-attr]
+    chosen: list[Diagnostic] = []
+    taken: list[tuple[int, int]] = []
+    for d in candidates:
+        assert d.fix is not None
+        spans = [(e.start, e.end) for e in d.fix.edits]
+        if any(_conflicts(span, other) for span in spans for other in taken):
+            continue
+        chosen.append(d)
+        taken.extend(spans)
+    return chosen
+
+
+def _conflicts(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Overlapping ranges conflict; so do two insertions at one point (their order is unclear)."""
+    (s, e), (s0, e0) = a, b
+    if s == e == s0 == e0:
+        return True
+    return s < e0 and s0 < e
+
+
+def fix_text(text: str, run_lint: Callable[[str], LintResult], unsafe: bool = False) -> FixResult:
+    """Fix ``text`` to a fixpoint. ``run_lint`` lints a text with the caller's settings."""
+    result = FixResult(text)
+    newline = _newline_style(text)
+    skip: set[tuple[str, int]] = set()
+    current = run_lint(text)
+    if current.document.errors:
+        result.remaining = current.diagnostics  # never touch a file that does not parse
+        return result
+    for _ in range(MAX_PASSES):
+        chosen = select_fixes(current.diagnostics, unsafe, skip)
+        if not chosen:
+            break
+        edits = [
+            Edit(e.start, e.end, _normalise_newlines(e.content, newline))
+            for d in chosen
+            for e in d.fix.edits  # type: ignore[union-attr]
+        ]
+        candidate = apply_edits(result.text, edits)
+        if candidate == result.text:
+            break
+        if parse(candidate).errors:
+            # Refuse the whole pass, then retry without these fixes.
+            result.rejected.extend(chosen)
+            skip.update((d.code, d.start_offset) for d in chosen)
+            continue
+        result.applied.extend(chosen)
+        result.text = candidate
+        skip.clear()
+        current = run_lint(candidate)
+    result.remaining = current.diagnostics
+    return result

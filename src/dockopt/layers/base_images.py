@@ -1,0 +1,43 @@
+"""Base-image families, guessed from the image reference.
+
+The family decides package-manager behaviour the simulator must know: Debian and Ubuntu
+official images ship ``/etc/apt/apt.conf.d/docker-clean`` (downloaded .debs are deleted
+after each install, package lists are not); Alpine's apk keeps its index cache unless
+``--no-cache``; distroless and scratch have no shell at all.
+"""
+from __future__ import annotations
+
+import re
+
+_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("scratch", re.compile(r"^scratch$")),
+    ("windows", re.compile(r"(^|/)(windows|nanoserver|servercore)|mcr\.microsoft\.com/(windows|dotnet/framework)")),
+    ("distroless", re.compile(r"distroless|chainguard/static|cgr\.dev/chainguard/static")),
+    ("alpine", re.compile(r"(^|/)alpine(:|$)|[:-]alpine|alpine\d")),
+    ("ubuntu", re.compile(r"(^|/)ubuntu(:|$)|[:-](jammy|focal|noble|bionic|xenial)")),
+    ("rhel", re.compile(r"(^|/)(centos|rockylinux|almalinux|fedora|amazonlinux|oraclelinux|rhel|ubi\d*|ubi-minimal)(:|$|/)|redhat|/ubi")),
+    ("debian", re.compile(r"(^|/)debian(:|$)|[:-](bookworm|bullseye|buster|stretch|trixie|slim)")),
+)
+# Official language images are Debian-based unless the tag says otherwise.
+_DEBIAN_LANGUAGE_IMAGES = re.compile(
+    r"(^|/)(python|node|golang|ruby|php|openjdk|eclipse-temurin|maven|gradle|rust|perl|buildpack-deps|"
+    r"elixir|erlang|haskell|julia|r-base|postgres|mysql|mariadb|redis|nginx|httpd|tomcat|jenkins|"
+    r"gcc|swift|clojure|dart|haproxy|memcached|mongo|rabbitmq)(:|$)"
+)
+
+
+def family_of(image: str | None) -> str:
+    if not image:
+        return "unknown"
+    ref = image.lower()
+    for family, pattern in _FAMILIES:
+        if pattern.search(ref):
+            return family
+    if _DEBIAN_LANGUAGE_IMAGES.search(ref):
+        return "debian"
+    return "unknown"
+
+
+def has_docker_clean(family: str) -> bool:
+    """Official Debian/Ubuntu images delete downloaded .debs after apt installs."""
+    return family in ("debian", "ubuntu")

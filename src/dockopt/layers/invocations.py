@@ -1,0 +1,124 @@
+"""From a RUN's parsed shell script to the command invocations the knowledge base reads.
+
+This is the only place the simulator touches the shell analysis: each simple command
+becomes an ``Invocation`` with its expanded argv (``None`` for words whose value is not
+known statically), its redirects, and its span in the Dockerfile. Wrappers (``sudo``,
+``env``, ``nice``...) are unwrapped, and ``sh -c '...'`` scripts are analysed in turn.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from dockopt.model import Run, ScriptSource
+
+WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "stdbuf", "ionice", "chroot-not", "gosu", "su-exec"})
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+
+
+@dataclass(slots=True)
+class Invocation:
+    name: str  # basename of the command (``apt-get``)
+    argv: list[str | None]  # arguments after the name
+    redirects: list[tuple[str, str | None]]  # (operator, target) e.g. (">", "/etc/x")
+    start: int  # Dockerfile source span of the whole simple command
+    end: int
+    text: str  # the command as written (for messages)
+    in_subshell: bool = False
+    conditional: bool = False
+    pipe_from: str | None = None  # name of the command piping into this one
+    pipe_to: str | None = None
+    env: dict[str, str] = field(default_factory=dict)  # FOO=bar prefixes
+
+    def has(self, *flags: str) -> bool:
+        return any(a in flags for a in self.argv if a is not None)
+
+    def option(self, *names: str) -> str | None:
+        """Value of ``-o VALUE``, ``--name VALUE`` or ``--name=VALUE``."""
+        argv = self.argv
+        for i, arg in enumerate(argv):
+            if arg is None:
+                continue
+            for name in names:
+                if arg == name and i + 1 < len(argv):
+                    return argv[i + 1]
+                if name.startswith("--") and arg.startswith(name + "="):
+                    return arg[len(name) + 1 :]
+        return None
+
+    @property
+    def positionals(self) -> list[str | None]:
+        return [a for a in self.argv if a is None or not a.startswith("-")]
+
+
+def invocations(run: Run) -> Iterator[Invocation]:
+    """Every command the RUN executes, in order, wrappers and ``sh -c`` unwrapped."""
+    source = run.source
+    script = run.script
+    if source is None or script is None:
+        return
+    yield from _from_script(script, source, run.env(), depth=0)
+
+
+def _from_script(script, source: ScriptSource, env: dict[str, str], depth: int) -> Iterator[Invocation]:  # type: ignore[no-untyped-def]
+    from dockopt.shell import expand_word
+
+    commands = list(script.commands)
+    previous = None
+    for command in commands:
+        if command.name is None:
+            for assignment in command.assignments:
+                value = expand_word(assignment.value, env) if assignment.value is not None else ""
+                if value is not None and not command.in_subshell:
+                    env[assignment.name] = value
+            previous = command
+            continue
+        words = [command.name, *command.args]
+        argv = [expand_word(w, env) for w in words]
+        redirects = [
+            (r.op, expand_word(r.target, env) if r.target is not None else None) for r in command.redirects
+        ]
+        start, end = command.span
+        inv = Invocation(
+            name=(argv[0] or "").rsplit("/", 1)[-1],
+            argv=argv[1:],
+            redirects=redirects,
+            start=source.to_source(start),
+            end=source.to_source(max(start, end - 1)) + 1,
+            text=source.text[start:end],
+            in_subshell=command.in_subshell or command.in_substitution,
+            conditional=command.conditional,
+            env={a.name: (expand_word(a.value, env) or "") for a in command.assignments if a.value is not None},
+        )
+        if command.connector == "|" and previous is not None and previous.name is not None:
+            inv.pipe_from = (previous.name.value or "").rsplit("/", 1)[-1]
+        yield from _unwrap(inv, source, env, depth)
+        previous = command
+
+
+def _unwrap(inv: Invocation, source: ScriptSource, env: dict[str, str], depth: int) -> Iterator[Invocation]:
+    if inv.name in WRAPPERS:
+        rest = list(inv.argv)
+        while rest and rest[0] is not None and (rest[0].startswith("-") or "=" in rest[0]):
+            rest.pop(0)
+        if inv.name in ("gosu", "su-exec") and rest:
+            rest.pop(0)  # the user
+        if rest and rest[0] is not None:
+            inv.name, inv.argv = rest[0].rsplit("/", 1)[-1], rest[1:]
+            yield from _unwrap(inv, source, env, depth)
+        return
+    if inv.name in SHELLS and depth < 3:
+        argv = inv.argv
+        if "-c" in argv:
+            i = argv.index("-c")
+            if i + 1 < len(argv) and argv[i + 1] is not None:
+                from dockopt.shell import parse_script
+
+                inner = parse_script(argv[i + 1])
+                # Offsets inside the inner script are not mapped: report the outer command's span.
+                for sub in _from_script(inner, ScriptSource(argv[i + 1], [(0, inv.start, 0)]), dict(env), depth + 1):
+                    sub.start, sub.end = inv.start, inv.end
+                    sub.in_subshell = True
+                    yield sub
+                return
+    yield inv

@@ -1,0 +1,281 @@
+"""Package managers and language toolchains: what they install and which caches they leave.
+
+Installed packages are modelled as paths ``/.dockopt/pkg/<manager>/<name>`` so that a
+later ``apt-get purge``/``apk del`` is a removal like any other (the bytes stay in the
+earlier layer). Caches are real paths, so ``rm -rf /var/lib/apt/lists/*`` matches them.
+"""
+from __future__ import annotations
+
+from dockopt.layers import sizes
+from dockopt.layers.base_images import has_docker_clean
+from dockopt.layers.invocations import Invocation
+from dockopt.layers.knowledge import Handler, ShellState, effect
+from dockopt.layers.plan import Effect, EffectKind
+
+PKG_ROOT = "/.dockopt/pkg"
+C, R = EffectKind.CREATE, EffectKind.REMOVE
+
+
+def _subcommand(inv: Invocation) -> str | None:
+    for arg in inv.argv:
+        if arg is None:
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+_VALUE_OPTIONS = frozenset({"-t", "--target-release", "-o", "--option", "--virtual", "--repository", "-X"})
+
+
+def _package_args(inv: Invocation, subcommand: str) -> list[str]:
+    """Package names after the subcommand (options and their values skipped roughly)."""
+    argv = inv.argv
+    try:
+        start = argv.index(subcommand) + 1
+    except ValueError:
+        return []
+    names = []
+    skip_next = False
+    for arg in argv[start:]:
+        if skip_next:
+            skip_next = False
+            continue
+        if arg is None:
+            continue
+        if arg in _VALUE_OPTIONS:
+            skip_next = True
+            continue
+        if arg.startswith("-") or arg.startswith("/"):
+            continue
+        names.append(arg)
+    return names
+
+
+def _install(inv: Invocation, manager: str, names: list[str]) -> list[Effect]:
+    out: list[Effect] = []
+    for name in names:
+        out += effect(C, f"{PKG_ROOT}/{manager}/{name.split('=')[0]}/", inv, "package", sizes.package_size(name))
+    return out
+
+
+def _remove(inv: Invocation, manager: str, names: list[str]) -> list[Effect]:
+    out: list[Effect] = []
+    for name in names:
+        out += effect(R, f"{PKG_ROOT}/{manager}/{name.split('=')[0]}/", inv, "package")
+    return out
+
+
+def _apt(inv: Invocation, state: ShellState) -> list[Effect]:
+    sub = _subcommand(inv)
+    if sub == "update":
+        return effect(C, "/var/lib/apt/lists/", inv, "apt-lists", sizes.APT_LISTS)
+    if sub in ("install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall"):
+        names = _package_args(inv, sub)
+        out = _install(inv, "apt", names)
+        known = [s for s in (sizes.package_size(n) for n in names) if s]
+        archive = int(sum(known) * sizes.APT_ARCHIVE_RATIO) if known else None
+        if has_docker_clean(state.family):
+            pass  # the image's docker-clean hook deletes the downloaded .debs after the install
+        elif not _cached("/var/cache/apt", state):
+            out += effect(C, "/var/cache/apt/archives/", inv, "apt-archives", archive,
+                          detail="downloaded .deb files")
+        return out
+    if sub in ("remove", "purge", "autoremove"):
+        return _remove(inv, "apt", _package_args(inv, sub))
+    if sub in ("clean", "autoclean"):
+        return effect(R, "/var/cache/apt/archives/", inv, "apt-archives") + effect(
+            R, "/var/cache/apt/*.bin", inv, "apt-archives")
+    return []
+
+
+def _apk(inv: Invocation, state: ShellState) -> list[Effect]:
+    sub = _subcommand(inv)
+    no_cache = inv.has("--no-cache")
+    if sub == "update":
+        return [] if _cached("/var/cache/apk", state) else effect(C, "/var/cache/apk/", inv, "apk-cache", sizes.APK_INDEX)
+    if sub == "add":
+        names = _package_args(inv, "add")
+        virtual = inv.option("--virtual", "-t")
+        if virtual:
+            names = [n for n in names if n != virtual]
+            state.apk_virtual[virtual] = names
+        out = _install(inv, "apk", names)
+        if not no_cache and not _cached("/var/cache/apk", state):
+            out += effect(C, "/var/cache/apk/", inv, "apk-cache", sizes.APK_INDEX, detail="APKINDEX and packages")
+        return out
+    if sub == "del":
+        names = []
+        for name in _package_args(inv, "del"):
+            names += state.apk_virtual.get(name, [name])
+        return _remove(inv, "apk", names)
+    if sub == "cache" and inv.has("clean", "purge"):
+        return effect(R, "/var/cache/apk/", inv, "apk-cache")
+    return []
+
+
+def _rpm(manager: str, cache: str, category: str) -> Handler:
+    def handler(inv: Invocation, state: ShellState) -> list[Effect]:
+        sub = _subcommand(inv)
+        if sub in ("install", "update", "upgrade", "groupinstall", "in", "up"):
+            out = _install(inv, manager, _package_args(inv, sub))
+            if not _cached(cache, state):
+                size = sizes.ZYPPER_METADATA if manager == "zypper" else sizes.RPM_METADATA
+                out += effect(C, cache + "/", inv, category, size, detail="repository metadata and packages")
+            return out
+        if sub in ("remove", "erase", "rm", "autoremove"):
+            return _remove(inv, manager, _package_args(inv, sub))
+        if sub in ("clean", "cc"):
+            return effect(R, cache + "/", inv, category)
+        return []
+
+    return handler
+
+
+def _pip(inv: Invocation, state: ShellState) -> list[Effect]:
+    argv = inv.argv
+    if inv.name.startswith("python"):
+        if len(argv) < 2 or argv[0] != "-m" or argv[1] not in ("pip", "pip3"):
+            return []
+        inv = Invocation(argv[1], argv[2:], inv.redirects, inv.start, inv.end, inv.text, inv.in_subshell)
+    sub = _subcommand(inv)
+    cache = f"{state.home}/.cache/pip/"
+    if sub == "install":
+        if inv.has("--no-cache-dir") or _env_true(state, "PIP_NO_CACHE_DIR") or _cached(cache, state):
+            return []
+        return effect(C, cache, inv, "pip-cache", sizes.PIP_CACHE_DEFAULT, detail="pip's download cache")
+    if sub == "cache" and "purge" in inv.argv:
+        return effect(R, cache, inv, "pip-cache")
+    return []
+
+
+def _uv(inv: Invocation, state: ShellState) -> list[Effect]:
+    if not inv.argv or inv.argv[0] not in ("pip", "sync", "add", "tool"):
+        if inv.argv and inv.argv[0] == "cache" and "clean" in inv.argv:
+            return effect(R, f"{state.home}/.cache/uv/", inv, "uv-cache")
+        return []
+    if inv.has("--no-cache") or _env_true(state, "UV_NO_CACHE") or _cached(f"{state.home}/.cache/uv", state):
+        return []
+    return effect(C, f"{state.home}/.cache/uv/", inv, "uv-cache", sizes.PIP_CACHE_DEFAULT)
+
+
+def _node(cache_of: dict[str, tuple[str, str, int]]) -> Handler:
+    def handler(inv: Invocation, state: ShellState) -> list[Effect]:
+        sub = _subcommand(inv) or ("install" if inv.name == "yarn" else None)
+        path, category, size = cache_of[inv.name]
+        path = path.replace("~", state.home)
+        if sub in ("install", "ci", "i", "add"):
+            if _cached(path, state):
+                return []
+            return effect(C, path, inv, category, size, detail=f"{inv.name}'s package cache")
+        if sub == "cache" and ("clean" in inv.argv or "purge" in inv.argv):
+            return effect(R, path, inv, category)
+        if inv.name == "pnpm" and sub == "store" and "prune" in inv.argv:
+            return effect(R, path, inv, category)
+        return []
+
+    return handler
+
+
+def _go(inv: Invocation, state: ShellState) -> list[Effect]:
+    sub = _subcommand(inv)
+    gopath = state.env.get("GOPATH", "/go" if state.family != "unknown" else f"{state.home}/go")
+    build_cache = state.env.get("GOCACHE", f"{state.home}/.cache/go-build") + "/"
+    mod_cache = state.env.get("GOMODCACHE", f"{gopath}/pkg/mod") + "/"
+    if sub in ("build", "install", "test", "run", "vet", "generate"):
+        out = [] if _cached(build_cache, state) else effect(C, build_cache, inv, "go-build-cache", sizes.GO_BUILD_CACHE)
+        if not _cached(mod_cache, state):
+            out += effect(C, mod_cache, inv, "go-mod-cache", sizes.GO_MOD_CACHE)
+        return out
+    if sub in ("get",) or (sub == "mod" and "download" in inv.argv):
+        return [] if _cached(mod_cache, state) else effect(C, mod_cache, inv, "go-mod-cache", sizes.GO_MOD_CACHE)
+    if sub == "clean":
+        out = []
+        if inv.has("-cache"):
+            out += effect(R, build_cache, inv, "go-build-cache")
+        if inv.has("-modcache"):
+            out += effect(R, mod_cache, inv, "go-mod-cache")
+        return out
+    return []
+
+
+def _cargo(inv: Invocation, state: ShellState) -> list[Effect]:
+    sub = _subcommand(inv)
+    home = state.env.get("CARGO_HOME", f"{state.home}/.cargo")
+    registry = f"{home}/registry/"
+    if sub in ("build", "install", "fetch", "test"):
+        out = [] if _cached(registry, state) else effect(C, registry, inv, "cargo-registry", sizes.CARGO_REGISTRY)
+        if sub != "fetch":
+            out += effect(C, f"{state.cwd.rstrip('/')}/target/", inv, "build-dir", detail="cargo target directory")
+        return out
+    return []
+
+
+def _jvm(path: str, category: str, size: int) -> Handler:
+    def handler(inv: Invocation, state: ShellState) -> list[Effect]:
+        target = path.replace("~", state.home)
+        if _cached(target, state) or not any(a is not None and not a.startswith("-") for a in inv.argv):
+            return []
+        return effect(C, target, inv, category, size)
+
+    return handler
+
+
+def _composer(inv: Invocation, state: ShellState) -> list[Effect]:
+    sub = _subcommand(inv)
+    home = state.env.get("COMPOSER_HOME", f"{state.home}/.composer")
+    cache = state.env.get("COMPOSER_CACHE_DIR", f"{home}/cache") + "/"
+    if sub in ("install", "update", "require"):
+        return [] if _cached(cache, state) else effect(C, cache, inv, "composer-cache", sizes.COMPOSER_CACHE)
+    if sub in ("clear-cache", "clearcache", "cc"):
+        return effect(R, cache, inv, "composer-cache")
+    return []
+
+
+def _gem(inv: Invocation, state: ShellState) -> list[Effect]:
+    sub = _subcommand(inv)
+    gem_home = state.env.get("GEM_HOME", "/usr/local/bundle" if state.family != "unknown" else "/var/lib/gems")
+    if sub == "install" or inv.name == "bundle" and sub in (None, "install"):
+        return effect(C, f"{gem_home}/cache/", inv, "gem-cache", sizes.GEM_CACHE, detail=".gem files kept after install")
+    return []
+
+
+def _env_true(state: ShellState, name: str) -> bool:
+    value = state.env.get(name)
+    return value is not None and value.lower() not in ("", "0", "false", "no", "off")
+
+
+def _cached(path: str, state: ShellState) -> bool:
+    """Whether a RUN --mount=type=cache (or tmpfs) covers the path: nothing lands in the layer."""
+    path = path.rstrip("/")
+    return any(path == m or path.startswith(m.rstrip("/") + "/") for m in state.cache_mounts)
+
+
+PACKAGE_HANDLERS: dict[str, Handler] = {
+    "apt-get": _apt,
+    "apt": _apt,
+    "aptitude": _apt,
+    "apk": _apk,
+    "yum": _rpm("yum", "/var/cache/yum", "yum-cache"),
+    "dnf": _rpm("dnf", "/var/cache/dnf", "dnf-cache"),
+    "microdnf": _rpm("microdnf", "/var/cache/yum", "yum-cache"),
+    "tdnf": _rpm("tdnf", "/var/cache/tdnf", "dnf-cache"),
+    "zypper": _rpm("zypper", "/var/cache/zypp", "zypper-cache"),
+    "pip": _pip,
+    "pip3": _pip,
+    "python": _pip,
+    "python3": _pip,
+    "uv": _uv,
+    "npm": _node({"npm": ("~/.npm/", "npm-cache", sizes.NPM_CACHE_DEFAULT)}),
+    "yarn": _node({"yarn": ("/usr/local/share/.cache/yarn/", "yarn-cache", sizes.NPM_CACHE_DEFAULT)}),
+    "pnpm": _node({"pnpm": ("~/.local/share/pnpm/store/", "pnpm-store", sizes.NPM_CACHE_DEFAULT)}),
+    "go": _go,
+    "cargo": _cargo,
+    "mvn": _jvm("~/.m2/repository/", "maven-repo", sizes.MAVEN_REPO),
+    "mvnw": _jvm("~/.m2/repository/", "maven-repo", sizes.MAVEN_REPO),
+    "gradle": _jvm("~/.gradle/", "gradle-cache", sizes.GRADLE_CACHE),
+    "gradlew": _jvm("~/.gradle/", "gradle-cache", sizes.GRADLE_CACHE),
+    "composer": _composer,
+    "gem": _gem,
+    "bundle": _gem,
+}

@@ -1,0 +1,215 @@
+"""The layer simulator: replay each stage's instructions as filesystem effects.
+
+For every stage it tracks the paths earlier layers created (``_Alive``), applies each
+instruction's effects in order, and records per layer the bytes added and the bytes a
+later layer removes or copies up. A removal inside the same RUN that created the files
+costs nothing (the files never reach the layer); a removal in a later layer only adds a
+whiteout, so the earlier bytes are ``Waste``. A chmod/chown/sed -i/append of a file from
+an earlier layer copies the whole file into the new layer: the earlier copy is waste too.
+"""
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass
+
+from dockopt.layers.base_images import family_of
+from dockopt.layers.invocations import invocations
+from dockopt.layers.knowledge import ShellState, effects_of, resolve
+from dockopt.layers.plan import Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
+from dockopt.model import Build, Stage
+from dockopt.syntax import Instruction
+
+LAYER_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst")
+
+
+@dataclass(slots=True)
+class _Entry:
+    effect: Effect
+    layer: Layer
+    instruction: Instruction
+
+
+def covers(pattern: str, path: str) -> bool:
+    """Whether removing ``pattern`` (maybe a glob) removes what ``path`` holds."""
+    p, q = pattern.rstrip("/"), path.rstrip("/")
+    if not p:
+        return True  # rm -rf /
+    if q == p or q.startswith(p + "/"):
+        return True
+    if p.endswith("/*") and (q == p[:-2] or q.startswith(p[:-2] + "/")):
+        return True
+    if any(ch in p for ch in "*?["):
+        return fnmatch.fnmatchcase(q, p) or fnmatch.fnmatchcase(q, p + "/*")
+    return False
+
+
+def inside(pattern: str, tree: str) -> bool:
+    """Whether ``pattern`` removes only part of the tree ``tree`` (e.g. one file of a COPY)."""
+    return tree.endswith("/") and pattern.rstrip("/").startswith(tree)
+
+
+class _StageSimulator:
+    def __init__(self, build: Build, stage: Stage, context: object, parent: _StageSimulator | None) -> None:
+        self.build = build
+        self.stage = stage
+        self.context = context
+        base = stage.base_resolved or stage.base
+        self.plan = StagePlan(stage, parent.plan.family if parent else family_of(base))
+        self.alive: dict[str, _Entry] = dict(parent.alive) if parent else {}
+        self.cwd = parent.cwd if parent else "/"
+        self.home = parent.home if parent else "/root"
+
+    # -- applying effects ------------------------------------------------------------
+    def apply(self, effect: Effect, layer: Layer, ins: Instruction) -> None:
+        if effect.kind is EffectKind.CREATE:
+            previous = self.alive.get(effect.path)
+            if previous is not None and previous.layer is not layer:
+                self._waste(previous, effect, ins)
+            elif previous is not None:
+                layer.added -= previous.effect.size or 0
+            self.alive[effect.path] = _Entry(effect, layer, ins)
+            layer.added += effect.size or 0
+            layer.added_unknown |= effect.size is None
+            return
+        matched = False
+        for path, entry in list(self.alive.items()):
+            if covers(effect.path, path):
+                matched = True
+                if entry.layer is layer:
+                    layer.added -= entry.effect.size or 0
+                else:
+                    self._waste(entry, effect, ins)
+                del self.alive[path]
+                if effect.kind is EffectKind.REWRITE:
+                    self.alive[path] = _Entry(effect, layer, ins)
+                    layer.added += entry.effect.size or 0
+            elif entry.layer is not layer and inside(effect.path, path):
+                matched = True
+                self.plan.waste.append(Waste(entry.effect, entry.instruction, effect, ins, None))
+        if effect.kind is EffectKind.REWRITE and not matched:
+            layer.notes.append(f"{effect.command}: rewrites {effect.path} from the base image (copied up)")
+
+    def _waste(self, entry: _Entry, effect: Effect, ins: Instruction) -> None:
+        size = entry.effect.size
+        entry.layer.wasted += size or 0
+        self.plan.waste.append(Waste(entry.effect, entry.instruction, effect, ins, size))
+
+    # -- instructions -----------------------------------------------------------------
+    def run(self) -> StagePlan:
+        for ins in self.stage.instructions:
+            layer = Layer(ins, ins.name in LAYER_INSTRUCTIONS)
+            self.plan.layers.append(layer)
+            if ins.name == "RUN":
+                self._run(ins, layer)
+            elif ins.name in ("COPY", "ADD"):
+                for effect in self._copy(ins):
+                    layer.effects.append(effect)
+                    self.apply(effect, layer, ins)
+            elif ins.name == "WORKDIR" and ins.values:
+                self.cwd = resolve(ins.values[0], self._state()) or self.cwd
+                layer.creates_layer = True
+                layer.notes.append("creates the directory if it does not exist (an empty layer)")
+            elif ins.name == "USER" and ins.values:
+                user = ins.values[0].split(":", 1)[0]
+                self.home = "/root" if user in ("root", "0") else f"/home/{user}"
+        for path, entry in self.alive.items():
+            if entry.layer in self.plan.layers:
+                self.plan.left.append((entry.effect, entry.instruction))
+        return self.plan
+
+    def _state(self, env: dict[str, str] | None = None, mounts: tuple[str, ...] = ()) -> ShellState:
+        existing = set(self.alive)
+        return ShellState(self.cwd, self.home, env or {}, self.plan.family, mounts, existing)
+
+    def _run(self, ins: Instruction, layer: Layer) -> None:
+        run = self.build.run_of(ins)
+        if run is None:
+            return
+        if run.source is None or run.script is None or run.script.has_errors:
+            layer.analysed = False
+            layer.notes.append("script not analysed (non-POSIX shell or unparsable script)")
+            return
+        mounts = []
+        for mount in run.mounts:
+            if mount.get("type") in ("cache", "tmpfs") and mount.get("target", mount.get("dst")):
+                target = mount.get("target") or mount.get("dst") or ""
+                mounts.append(resolve(target, self._state()) or target)
+        state = self._state(run.env(), tuple(mounts))
+        for inv in invocations(run):
+            if inv.name in ("cd", "pushd") and not inv.in_subshell:
+                target = inv.argv[0] if inv.argv else "~"
+                state.cwd = resolve(target or "~", state) or state.cwd
+                state.cwd = state.cwd.rstrip("/") or "/"
+                continue
+            if inv.name == "export" and not inv.in_subshell:
+                for arg in inv.argv:
+                    if arg and "=" in arg:
+                        key, _, value = arg.partition("=")
+                        state.env[key] = value
+                continue
+            for effect in effects_of(inv, state):
+                if self._mounted(effect.path, mounts):
+                    continue
+                layer.effects.append(effect)
+                self.apply(effect, layer, ins)
+                state.existing.add(effect.path)
+
+    @staticmethod
+    def _mounted(path: str, mounts: list[str]) -> bool:
+        p = path.rstrip("/")
+        return any(p == m.rstrip("/") or p.startswith(m.rstrip("/") + "/") for m in mounts)
+
+    def _copy(self, ins: Instruction) -> list[Effect]:
+        values = ins.values
+        if ins.heredocs:
+            dest = resolve(values[-1], self._state()) if values else None
+            return [Effect(EffectKind.CREATE, dest or "/", "file", f"{ins.name} heredoc", ins.start, ins.end,
+                           sum(len(h.content) for h in ins.heredocs))]
+        if len(values) < 2:
+            return []
+        sources, dest_raw = values[:-1], values[-1]
+        dest = resolve(dest_raw, self._state()) or dest_raw
+        from_stage = ins.flag("from")
+        effects = []
+        for src in sources:
+            size, is_tree = self._source_size(src, from_stage is not None)
+            category = "file"
+            if ins.name == "ADD" and "://" in src:
+                category, is_tree = "download", False
+            elif ins.name == "ADD" and src.endswith(ARCHIVE_SUFFIXES) and from_stage is None:
+                category, is_tree = "extracted", True
+            if len(sources) > 1 or dest_raw.endswith("/"):
+                name = src.rstrip("/").rsplit("/", 1)[-1] if not is_tree else ""
+                target = posixpath.join(dest.rstrip("/") or "/", name) if name else dest.rstrip("/") + "/"
+            else:
+                target = dest.rstrip("/") + "/" if is_tree else dest
+            effects.append(Effect(EffectKind.CREATE, target, category, f"{ins.name} {src}", ins.start, ins.end,
+                                  size, detail="from another stage" if from_stage else ""))
+        return effects
+
+    def _source_size(self, src: str, other_stage: bool) -> tuple[int | None, bool]:
+        """(bytes, is a directory tree) of a COPY source, from the build context when known."""
+        looks_tree = src in (".", "./") or src.endswith("/") or any(ch in src for ch in "*?[")
+        context = self.context
+        if other_stage or context is None or not getattr(context, "known", False) or "://" in src:
+            return None, looks_tree
+        try:
+            selection = context.select(src)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - a bad pattern is DO305's business, not the simulator's
+            return None, looks_tree
+        is_tree = looks_tree or len(selection.paths) != 1 or (selection.paths and selection.paths[0] != src.strip("/"))
+        return selection.size_bytes, bool(is_tree)
+
+
+def simulate(build: Build, context: object = None) -> LayerPlan:
+    """The layer plan of every stage (a stage built FROM another starts from its state)."""
+    simulators: list[_StageSimulator] = []
+    plans: list[StagePlan] = []
+    for stage in build.stages:
+        parent = simulators[stage.base_stage.index] if stage.base_stage is not None else None
+        simulator = _StageSimulator(build, stage, context, parent)
+        simulators.append(simulator)
+        plans.append(simulator.run())
+    return LayerPlan(plans)

@@ -1,0 +1,86 @@
+"""Size estimates used by the simulator, each with where it comes from.
+
+Sizes are estimates: messages say "~" and the rule book says how they are made. The
+figures measured on a real engine are refreshed by the e2e suite (tests/e2e) and recorded
+here with their source; the rest are typical values and say so.
+"""
+from __future__ import annotations
+
+MB = 1024 * 1024
+
+# Measured: `apt-get update` on debian:bookworm (debootstrap minbase + docker import, 2026-11),
+# /var/lib/apt/lists = bookworm main + bookworm-updates + security indexes.
+APT_LISTS = 19 * MB
+# Typical: ratio of downloaded .deb size to installed size for Debian packages (~1/3).
+APT_ARCHIVE_RATIO = 0.33
+# Typical: Alpine 3.x APKINDEX for main + community, as kept in /var/cache/apk.
+APK_INDEX = 3 * MB
+# Typical: yum/dnf repository metadata in /var/cache/{yum,dnf} for base + updates repos.
+RPM_METADATA = 60 * MB
+# Typical: zypper metadata.
+ZYPPER_METADATA = 40 * MB
+
+# Typical installed sizes of frequently installed Debian/Alpine packages (with dependencies
+# that a slim base lacks). Unknown packages get no estimate (messages say "unknown size").
+PACKAGE_SIZES: dict[str, int] = {
+    "build-essential": 230 * MB,
+    "gcc": 140 * MB,
+    "g++": 160 * MB,
+    "clang": 350 * MB,
+    "make": 1 * MB,
+    "cmake": 40 * MB,
+    "git": 45 * MB,
+    "curl": 6 * MB,
+    "wget": 4 * MB,
+    "ca-certificates": 1 * MB,
+    "python3": 30 * MB,
+    "python3-pip": 25 * MB,
+    "python3-dev": 60 * MB,
+    "openjdk-17-jdk": 330 * MB,
+    "openjdk-17-jdk-headless": 250 * MB,
+    "openjdk-17-jre-headless": 200 * MB,
+    "default-jdk": 330 * MB,
+    "golang": 450 * MB,
+    "golang-go": 450 * MB,
+    "nodejs": 80 * MB,
+    "npm": 30 * MB,
+    "build-base": 200 * MB,  # alpine
+    "linux-headers": 10 * MB,
+    "musl-dev": 5 * MB,
+    "libpq-dev": 10 * MB,
+    "libssl-dev": 10 * MB,
+    "zlib1g-dev": 1 * MB,
+    "vim": 40 * MB,
+    "unzip": 1 * MB,
+}
+
+# Typical: pip's HTTP cache holds roughly the wheels it downloaded, about the installed size / 2.
+PIP_CACHE_RATIO = 0.5
+# Typical sizes when nothing better is known about the packages installed.
+PIP_CACHE_DEFAULT = 30 * MB
+NPM_CACHE_DEFAULT = 50 * MB
+GO_BUILD_CACHE = 150 * MB
+GO_MOD_CACHE = 100 * MB
+CARGO_REGISTRY = 150 * MB
+MAVEN_REPO = 150 * MB
+GRADLE_CACHE = 250 * MB
+COMPOSER_CACHE = 20 * MB
+GEM_CACHE = 10 * MB
+
+
+def package_size(name: str) -> int | None:
+    base = name.split("=", 1)[0].split(":", 1)[0]
+    return PACKAGE_SIZES.get(base)
+
+
+def human(size: int | None) -> str:
+    """``~19 MB``-style text; ``unknown size`` when there is no estimate."""
+    if size is None:
+        return "unknown size"
+    if size >= 1024 * MB:
+        return f"~{size / (1024 * MB):.1f} GB"
+    if size >= MB:
+        return f"~{round(size / MB)} MB"
+    if size >= 1024:
+        return f"~{round(size / 1024)} KB"
+    return f"~{size} B"

@@ -1,0 +1,208 @@
+"""Checking and fixing many files: per-file settings, parallel jobs, error collection.
+
+The CLI builds a ``RunOptions`` and calls ``check_files`` or ``fix_files``; each returns
+per-file outcomes (a report or a one-line error) so that one bad file never stops the run
+and never produces a traceback.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockopt.config import Config, ConfigError, resolve_config
+from dockopt.diagnostics import Diagnostic
+from dockopt.engine import LintResult, lint
+from dockopt.fileio import FileError, SourceFile, decode, read_source, write_source
+from dockopt.fix import fix_text
+from dockopt.report import FileReport
+from dockopt.selection import CliOverrides, RuleSelection
+
+# Files below this count are checked in-process: a pool's start-up costs more than it saves.
+PARALLEL_MIN_FILES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    overrides: CliOverrides
+    config_file: Path | None = None
+    no_config: bool = False
+    context: Path | None = None
+    target: str | None = None
+    unsafe_fixes: bool | None = None
+    report_unused_suppressions: bool = False
+    hadolint: bool | None = None
+    diff: bool = False
+    jobs: int = 1
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    report: FileReport | None = None
+    error: str | None = None
+    fixed: int = 0
+    diff: str = ""
+    new_text: str | None = None  # fixed text (stdin mode prints it)
+    threshold_hits: int = 0
+    fixable: dict[str, int] = field(default_factory=dict)
+
+
+def known_codes() -> dict[str, bool]:
+    from dockopt.rulebook import load_rulebook
+
+    return {code: doc.default for code, doc in load_rulebook().items()}
+
+
+class _Settings:
+    """Config and selection per config file, cached (thousands of files share a few configs)."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self._known = known_codes()
+        self._by_config: dict[Path | None, tuple[Config, RuleSelection]] = {}
+
+    def for_file(self, path: Path) -> tuple[Config, RuleSelection]:
+        config = resolve_config(path, self.options.config_file, self.options.no_config)
+        key = config.source
+        cached = self._by_config.get(key)
+        if cached is None:
+            selection = RuleSelection.build(self._known, config, self.options.overrides)
+            cached = (config, selection)
+            self._by_config[key] = cached
+        return cached
+
+
+def _build_context(path: Path, config: Config, options: RunOptions):  # type: ignore[no-untyped-def]
+    from dockopt.context import BuildContext
+
+    context_dir = options.context or config.context
+    if path.name == "-" or not path.parent.exists():
+        return BuildContext.for_dockerfile(path, context_dir) if context_dir else BuildContext.unknown()
+    return BuildContext.for_dockerfile(path, context_dir)
+
+
+def _lint_source(source: SourceFile, display: str, settings: _Settings) -> tuple[LintResult, Config, RuleSelection]:
+    options = settings.options
+    config, selection = settings.for_file(source.path)
+    target = options.target or config.target
+    build_context = _build_context(source.path, config, options)
+    use_hadolint = options.hadolint if options.hadolint is not None else bool(config.hadolint)
+    extra = None
+    if use_hadolint:
+        from dockopt.hadolint import hadolint_findings
+
+        extra = lambda document: hadolint_findings(source.path, source.text, display, document)  # noqa: E731
+    result = lint(
+        source.text,
+        display,
+        selection,
+        path=source.path,
+        build_context=build_context,
+        target=target,
+        report_unused_suppressions=options.report_unused_suppressions,
+        extra=extra,
+    )
+    return result, config, selection
+
+
+def _outcome(display: str, text: str, diagnostics: list[Diagnostic], selection: RuleSelection) -> FileOutcome:
+    report = FileReport(display, text, diagnostics)
+    hits = sum(1 for d in diagnostics if d.severity >= selection.threshold)
+    return FileOutcome(report=report, threshold_hits=hits)
+
+
+def check_one(path: Path, display: str, settings: _Settings, stdin_text: str | None = None) -> FileOutcome:
+    try:
+        source = _source(path, display, stdin_text)
+        result, _config, selection = _lint_source(source, display, settings)
+    except (FileError, ConfigError) as exc:
+        return FileOutcome(error=str(exc))
+    return _outcome(display, source.text, result.diagnostics, selection)
+
+
+def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | None = None) -> FileOutcome:
+    options = settings.options
+    try:
+        source = _source(path, display, stdin_text)
+        config, selection = settings.for_file(source.path)
+        unsafe = options.unsafe_fixes if options.unsafe_fixes is not None else bool(config.unsafe_fixes)
+
+        def run_lint(text: str) -> LintResult:
+            return _lint_source(SourceFile(source.path, text, source.encoding, source.raw), display, settings)[0]
+
+        result = fix_text(source.text, run_lint, unsafe=unsafe)
+        outcome = _outcome(display, result.text, result.remaining, selection)
+        outcome.fixed = len(result.applied)
+        outcome.new_text = result.text
+        if result.changed:
+            if options.diff:
+                outcome.diff = "".join(
+                    difflib.unified_diff(
+                        source.text.splitlines(keepends=True),
+                        result.text.splitlines(keepends=True),
+                        fromfile=f"a/{display}",
+                        tofile=f"b/{display}",
+                    )
+                )
+            elif stdin_text is None:
+                write_source(source, result.text, display)
+    except (FileError, ConfigError) as exc:
+        return FileOutcome(error=str(exc))
+    return outcome
+
+
+def _source(path: Path, display: str, stdin_text: str | None) -> SourceFile:
+    if stdin_text is not None:
+        return SourceFile(path, stdin_text, "utf-8", stdin_text.encode("utf-8"))
+    return read_source(path, display)
+
+
+def decode_stdin(data: bytes, name: str) -> str:
+    return decode(data, name)[0]
+
+
+def display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+# Process-pool plumbing: each worker builds its own settings once.
+_WORKER: _Settings | None = None
+
+
+def _init_worker(options: RunOptions) -> None:
+    global _WORKER
+    _WORKER = _Settings(options)
+
+
+def _work(item: tuple[str, Path, str]) -> FileOutcome:
+    mode, path, display = item
+    assert _WORKER is not None
+    return (fix_one if mode == "fix" else check_one)(path, display, _WORKER)
+
+
+def run_files(mode: str, paths: Iterable[Path], options: RunOptions) -> list[FileOutcome]:
+    items = [(mode, path, display_path(path)) for path in paths]
+    if options.jobs > 1 and len(items) >= PARALLEL_MIN_FILES:
+        chunk = max(1, len(items) // (options.jobs * 8))
+        with ProcessPoolExecutor(options.jobs, initializer=_init_worker, initargs=(options,)) as pool:
+            return list(pool.map(_work, items, chunksize=chunk))
+    settings = _Settings(options)
+    worker = fix_one if mode == "fix" else check_one
+    return [worker(path, display, settings) for _, path, display in items]
+
+
+def run_stdin(mode: str, data: bytes, filename: str | None, options: RunOptions) -> FileOutcome:
+    display = filename or "-"
+    path = Path(filename) if filename else Path.cwd() / "-"
+    try:
+        text = decode_stdin(data, display)
+    except FileError as exc:
+        return FileOutcome(error=str(exc))
+    settings = _Settings(options)
+    return (fix_one if mode == "fix" else check_one)(path, display, settings, stdin_text=text)
