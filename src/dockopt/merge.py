@@ -169,3 +169,22 @@ def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
     if reasons:
         return MergePlan(edits, Applicability.UNSAFE, "; ".join(reasons))
     return MergePlan(edits, Applicability.SAFE, "")
+
+
+def append_command(build: Build, run: Run, command: str) -> Edit | None:
+    """An edit appending ``&& command`` to a shell-form RUN, in its continuation style."""
+    ins = run.instruction
+    if ins.is_json or ins.heredocs or run.source is None or ends_badly(run.source.text):
+        return None
+    document = build.document
+    source = document.source
+    head_end = ins.end
+    while head_end > ins.start and source[head_end - 1] in " \t;":
+        head_end -= 1
+    nl = _newline(document)
+    if not ins.is_continued:
+        return Edit(head_end, ins.end, f" && {command}")
+    indent, leading = _continuation_style(document, ins)
+    if leading:
+        return Edit(head_end, ins.end, f" {document.escape}{nl}{indent}&& {command}")
+    return Edit(head_end, ins.end, f" && {document.escape}{nl}{indent}{command}")

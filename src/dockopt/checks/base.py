@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from dockopt.diagnostics import Fix, Severity
-from dockopt.model import Build, build_model
+from dockopt.model import Build, Run, build_model
 from dockopt.syntax import Document, Instruction
 
 if TYPE_CHECKING:
     from dockopt.context import BuildContext
     from dockopt.layers import LayerPlan
+    from dockopt.layers.invocations import Invocation
 
 
 @dataclass(slots=True)
@@ -56,6 +57,7 @@ class LintContext:
         self.path = path
         self._build_context = build_context
         self.target = target
+        self._invocations: dict[int, list[Invocation]] = {}
 
     @functools.cached_property
     def build(self) -> Build:
@@ -72,6 +74,16 @@ class LintContext:
         from dockopt.context import BuildContext
 
         return BuildContext.unknown()
+
+    def invocations(self, run: Run) -> list[Invocation]:
+        """The commands a RUN executes (cached: several rules read them)."""
+        key = id(run.instruction)
+        found = self._invocations.get(key)
+        if found is None:
+            from dockopt.layers.invocations import invocations
+
+            found = self._invocations[key] = list(invocations(run))
+        return found
 
     @functools.cached_property
     def layers(self) -> LayerPlan:

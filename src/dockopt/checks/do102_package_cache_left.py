@@ -1,0 +1,100 @@
+"""DO102 package-cache-left: a package manager's cache stays in a shipped layer.
+
+Reads the layer plan: caches (apt lists and archives, apk, yum/dnf/zypper, pip, uv, npm,
+yarn, pnpm, go, cargo, maven, gradle, composer, gem) created by a RUN of a shipped stage
+and still present at the end of the stage. A cache removed by a *later* layer is DO101's
+finding, not this one; caches under ``RUN --mount=type=cache`` never reach a layer.
+
+Fixes add the flag or the same-RUN cleanup. They are unsafe: the cache leaves the image, so
+the final filesystem changes (nothing at run time should need it, but that is for the user
+to accept).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dockopt.checks.base import Finding, LintContext, Rule
+from dockopt.diagnostics import Applicability, Edit, Fix, Severity
+from dockopt.layers import CACHE_CATEGORIES, Effect
+from dockopt.layers.sizes import human
+from dockopt.merge import append_command
+from dockopt.model import Run
+
+# category -> (what it is, command appended to the RUN)
+_CLEANUP: dict[str, tuple[str, str | None]] = {
+    "apt-lists": ("apt package lists", "rm -rf /var/lib/apt/lists/*"),
+    "apt-archives": ("downloaded .deb files", "apt-get clean"),
+    "apk-cache": ("apk cache", "rm -rf /var/cache/apk/*"),
+    "yum-cache": ("yum cache", "yum clean all"),
+    "dnf-cache": ("dnf cache", "dnf clean all"),
+    "zypper-cache": ("zypper cache", "zypper clean --all"),
+    "pip-cache": ("pip cache", None),
+    "uv-cache": ("uv cache", "uv cache clean"),
+    "npm-cache": ("npm cache", "npm cache clean --force"),
+    "yarn-cache": ("yarn cache", "yarn cache clean"),
+    "pnpm-store": ("pnpm store", "pnpm store prune"),
+    "go-build-cache": ("Go build cache", "go clean -cache"),
+    "go-mod-cache": ("Go module cache", "go clean -modcache"),
+    "composer-cache": ("Composer cache", "composer clear-cache"),
+}
+# Flags that stop the cache from being written at all: inserted after the install subcommand.
+_FLAG_AFTER = {"pip-cache": (re.compile(r"\binstall\b"), " --no-cache-dir"),
+               "apk-cache": (re.compile(r"\badd\b"), " --no-cache")}
+
+
+class PackageCacheLeft(Rule):
+    code = "DO102"
+    name = "package-cache-left"
+    severity = Severity.WARNING
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        build = ctx.build
+        shipped = {stage.index for stage in build.shipped_stages(ctx.target)}
+        for stage_plan in ctx.layers.stages:
+            if stage_plan.stage.index not in shipped:
+                continue  # builder stages do not ship: their caches cost build time only
+            seen: set[tuple[int, str]] = set()
+            for effect, ins in stage_plan.left:
+                if effect.category not in CACHE_CATEGORIES or ins.name != "RUN":
+                    continue
+                key = (ins.start, effect.category)
+                if key in seen:
+                    continue
+                seen.add(key)
+                run = build.run_of(ins)
+                if run is None:
+                    continue
+                yield self._finding(ctx, run, effect)
+
+    def _finding(self, ctx: LintContext, run: Run, effect: Effect) -> Finding:
+        what, cleanup = _CLEANUP.get(effect.category, (effect.category.replace("-", " "), None))
+        fix = self._fix(ctx, run, effect, cleanup)
+        hint = f"; add `{cleanup}` to this RUN" if cleanup else ""
+        if effect.category in _FLAG_AFTER:
+            hint = f"; use `{_FLAG_AFTER[effect.category][1].strip()}`"
+        message = f"`{effect.command}` leaves the {what} ({human(effect.size)}) in this layer{hint}"
+        return Finding(effect.start, effect.end, message, fix)
+
+    def _fix(self, ctx: LintContext, run: Run, effect: Effect, cleanup: str | None) -> Fix | None:
+        reason = f"the {effect.path} cache leaves the image, so its filesystem changes"
+        flag = _FLAG_AFTER.get(effect.category)
+        if flag is not None:
+            # apk: a separate `apk update` in the same RUN fills the cache too; clean instead.
+            if effect.category == "apk-cache" and any(
+                inv.name == "apk" and "update" in inv.argv for inv in ctx.invocations(run)
+            ):
+                edit = append_command(ctx.build, run, "rm -rf /var/cache/apk/*")
+                return Fix(Applicability.UNSAFE, f"Remove the apk cache in this RUN ({reason})", (edit,)) if edit else None
+            text = ctx.source[effect.start : effect.end]
+            m = flag[0].search(text)
+            if m is None:
+                return None
+            at = effect.start + m.end()
+            return Fix(Applicability.UNSAFE, f"Add `{flag[1].strip()}` ({reason})", (Edit(at, at, flag[1]),))
+        if cleanup is None:
+            return None
+        edit = append_command(ctx.build, run, cleanup)
+        if edit is None:
+            return None
+        return Fix(Applicability.UNSAFE, f"Append `{cleanup}` to this RUN ({reason})", (edit,))
