@@ -89,7 +89,7 @@ class LintContext:
     def layers(self) -> LayerPlan:
         from dockopt.layers import simulate
 
-        return simulate(self.build, self.build_context)
+        return simulate(self.build, self._build_context)
 
 
 class Rule:

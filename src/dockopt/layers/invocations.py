@@ -34,16 +34,28 @@ class Invocation:
         return any(a in flags for a in self.argv if a is not None)
 
     def option(self, *names: str) -> str | None:
-        """Value of ``-o VALUE``, ``--name VALUE`` or ``--name=VALUE``."""
+        """Value of ``--name VALUE``, ``--name=VALUE``, ``-o VALUE``, ``-oVALUE`` or a cluster
+        ending in the letter (``-fsSLo VALUE``, ``-xzf FILE``, ``-qO-``)."""
         argv = self.argv
         for i, arg in enumerate(argv):
-            if arg is None:
+            if arg is None or not arg.startswith("-"):
                 continue
+            following = argv[i + 1] if i + 1 < len(argv) else None
             for name in names:
-                if arg == name and i + 1 < len(argv):
-                    return argv[i + 1]
-                if name.startswith("--") and arg.startswith(name + "="):
-                    return arg[len(name) + 1 :]
+                if arg == name:
+                    return following
+                if name.startswith("--"):
+                    if arg.startswith(name + "="):
+                        return arg[len(name) + 1 :]
+                    continue
+                if arg.startswith("--") or len(name) != 2:
+                    continue
+                letters = arg[1:]
+                at = letters.find(name[1])
+                if at == -1:
+                    continue
+                rest = letters[at + 1 :]
+                return rest if rest else following
         return None
 
     @property

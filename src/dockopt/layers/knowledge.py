@@ -162,36 +162,28 @@ def _tee(inv: Invocation, state: ShellState) -> list[Effect]:
     return effects
 
 
+def _url_name(inv: Invocation) -> str | None:
+    urls = [a for a in inv.positionals if a is not None and "://" in a]
+    return urls[-1].rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] if urls else None
+
+
 def _curl(inv: Invocation, state: ShellState) -> list[Effect]:
     output = inv.option("-o", "--output")
-    if output is None and inv.has("-O", "--remote-name") or any(
-        a is not None and a.startswith("-") and not a.startswith("--") and "O" in a for a in inv.argv
-    ):
-        urls = [a for a in inv.positionals if a is not None and "://" in a]
-        if urls and output is None:
-            output = urls[-1].rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    if output is None and (inv.has("--remote-name") or inv.option("-O") is not None or inv.has("-O")):
+        output = _url_name(inv)
     if output is None or output == "-":
-        return []
+        return []  # to stdout: whatever it pipes into decides
     return effect(EffectKind.CREATE, resolve(output, state), inv, "download")
 
 
 def _wget(inv: Invocation, state: ShellState) -> list[Effect]:
     output = inv.option("-O", "--output-document")
     if output is None:
-        for arg in inv.argv:
-            if arg is not None and arg.startswith("-") and not arg.startswith("--") and arg.endswith("O"):
-                idx = inv.argv.index(arg)
-                output = inv.argv[idx + 1] if idx + 1 < len(inv.argv) else None
-                break
-    if output is None:
-        urls = [a for a in inv.positionals if a is not None and "://" in a]
-        if not urls:
-            return []
-        output = urls[-1].rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+        output = _url_name(inv)
         directory = inv.option("-P", "--directory-prefix")
-        if directory:
+        if output and directory:
             output = posixpath.join(directory, output)
-    if output == "-":
+    if output is None or output == "-":
         return []
     return effect(EffectKind.CREATE, resolve(output, state), inv, "download")
 

@@ -60,6 +60,7 @@ class _StageSimulator:
         self.alive: dict[str, _Entry] = dict(parent.alive) if parent else {}
         self.cwd = parent.cwd if parent else "/"
         self.home = parent.home if parent else "/root"
+        self.apk_virtual: dict[str, list[str]] = dict(parent.apk_virtual) if parent else {}
 
     # -- applying effects ------------------------------------------------------------
     def apply(self, effect: Effect, layer: Layer, ins: Instruction) -> None:
@@ -121,7 +122,7 @@ class _StageSimulator:
 
     def _state(self, env: dict[str, str] | None = None, mounts: tuple[str, ...] = ()) -> ShellState:
         existing = set(self.alive)
-        return ShellState(self.cwd, self.home, env or {}, self.plan.family, mounts, existing)
+        return ShellState(self.cwd, self.home, env or {}, self.plan.family, mounts, existing, self.apk_virtual)
 
     def _run(self, ins: Instruction, layer: Layer) -> None:
         run = self.build.run_of(ins)
@@ -137,11 +138,16 @@ class _StageSimulator:
                 target = mount.get("target") or mount.get("dst") or ""
                 mounts.append(resolve(target, self._state()) or target)
         state = self._state(run.env(), tuple(mounts))
+        outer_cwd = state.cwd
         for inv in invocations(run):
-            if inv.name in ("cd", "pushd") and not inv.in_subshell:
+            # A cd inside ( ... ) holds for the rest of that subshell only: restore on leaving it.
+            if not inv.in_subshell:
+                state.cwd = outer_cwd
+            if inv.name in ("cd", "pushd"):
                 target = inv.argv[0] if inv.argv else "~"
-                state.cwd = resolve(target or "~", state) or state.cwd
-                state.cwd = state.cwd.rstrip("/") or "/"
+                state.cwd = (resolve(target or "~", state) or state.cwd).rstrip("/") or "/"
+                if not inv.in_subshell:
+                    outer_cwd = state.cwd
                 continue
             if inv.name == "export" and not inv.in_subshell:
                 for arg in inv.argv:

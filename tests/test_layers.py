@@ -1,0 +1,152 @@
+"""The layer simulator: effects per command, waste across layers, mounts, stages."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockopt import parse
+from dockopt.layers import EffectKind, LayerPlan, simulate
+from dockopt.layers.base_images import family_of
+from dockopt.layers.simulator import covers
+from dockopt.layers.sizes import APT_LISTS, human
+from dockopt.model import build_model
+
+
+def plan(text: str, context: object = None) -> LayerPlan:
+    return simulate(build_model(parse(text)), context)
+
+
+def effects(text: str, line: int) -> list[tuple[str, str, str]]:
+    p = plan(text)
+    for stage in p.stages:
+        for layer in stage.layers:
+            if layer.instruction.start_line == line:
+                return [(e.kind.value, e.path, e.category) for e in layer.effects]
+    raise AssertionError(f"no layer on line {line}")
+
+
+def test_apt_update_then_later_cleanup_is_waste() -> None:
+    p = plan("FROM debian:bookworm\nRUN apt-get update\nRUN rm -rf /var/lib/apt/lists/*\n")
+    stage = p.stages[0]
+    assert stage.family == "debian"
+    (waste,) = stage.waste
+    assert waste.created.category == "apt-lists"
+    assert waste.created_by.start_line == 2 and waste.removed_by.start_line == 3
+    assert waste.size == APT_LISTS
+    assert stage.layers[0].wasted == APT_LISTS
+
+
+def test_cleanup_in_same_run_costs_nothing() -> None:
+    p = plan("FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n")
+    stage = p.stages[0]
+    assert stage.waste == []
+    assert all(e.category != "apt-lists" for e, _ in stage.left)
+
+
+def test_docker_clean_means_no_archives_on_debian_but_archives_on_unknown() -> None:
+    assert ("create", "/var/cache/apt/archives/", "apt-archives") not in effects(
+        "FROM debian:bookworm\nRUN apt-get install -y curl\n", 2)
+    assert ("create", "/var/cache/apt/archives/", "apt-archives") in effects(
+        "FROM myorg/base\nRUN apt-get install -y curl\n", 2)
+
+
+def test_cd_changes_relative_paths_but_subshell_does_not() -> None:
+    found = effects("FROM alpine\nWORKDIR /src\nRUN cd /opt && mkdir a && (cd /tmp && mkdir b) && mkdir c\n", 3)
+    paths = [p for _, p, _ in found]
+    assert paths == ["/opt/a/", "/tmp/b/", "/opt/c/"]
+
+
+def test_cache_mount_keeps_cache_out_of_layer() -> None:
+    found = effects("FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip pip install x\n", 2)
+    assert all(cat != "pip-cache" for _, _, cat in found)
+
+
+def test_pip_no_cache_env_and_flag() -> None:
+    assert any(c == "pip-cache" for _, _, c in effects("FROM python:3.12\nRUN pip install x\n", 2))
+    assert not any(c == "pip-cache" for _, _, c in effects("FROM python:3.12\nRUN pip install --no-cache-dir x\n", 2))
+    text = "FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip3 install x\n"
+    assert not any(c == "pip-cache" for _, _, c in effects(text, 3))
+
+
+def test_download_and_extract() -> None:
+    found = effects("FROM debian\nRUN curl -fsSL -o /tmp/t.tgz https://x/t.tgz && tar -xzf /tmp/t.tgz -C /opt\n", 2)
+    assert ("create", "/tmp/t.tgz", "download") in found
+    assert ("create", "/opt/", "extracted") in found
+
+
+def test_wget_default_name_and_redirect_write() -> None:
+    found = effects("FROM debian\nWORKDIR /w\nRUN wget https://x/y/a.zip && echo $TOKEN > ~/.npmrc\n", 3)
+    assert ("create", "/w/a.zip", "download") in found
+    assert ("create", "/root/.npmrc", "file") in found
+
+
+def test_rewrite_after_copy_is_copy_up(tmp_path: Path) -> None:
+    p = plan("FROM alpine\nCOPY app /app\nRUN chmod -R 755 /app\n")
+    (waste,) = p.stages[0].waste
+    assert waste.removed.kind is EffectKind.REWRITE
+    assert waste.created_by.name == "COPY"
+
+
+def test_apk_virtual_group_removed_later() -> None:
+    p = plan("FROM alpine:3.20\nRUN apk add --no-cache --virtual .b gcc musl-dev\nRUN apk del .b\n")
+    removed = sorted(w.created.path for w in p.stages[0].waste)
+    assert removed == ["/.dockopt/pkg/apk/gcc/", "/.dockopt/pkg/apk/musl-dev/"]
+
+
+def test_child_stage_inherits_parent_files() -> None:
+    p = plan("FROM debian AS base\nRUN apt-get update\nFROM base\nRUN rm -rf /var/lib/apt/lists/*\n")
+    assert [w.created_by.start_line for w in p.stages[1].waste] == [2]
+
+
+def test_unanalysable_shell_is_marked() -> None:
+    p = plan('FROM mcr.microsoft.com/windows/servercore\nSHELL ["powershell", "-Command"]\nRUN Remove-Item x\n')
+    layer = p.stages[0].layers[-1]
+    assert layer.analysed is False and layer.effects == []
+
+
+def test_sh_c_and_sudo_are_unwrapped() -> None:
+    found = effects("FROM debian\nRUN sudo apt-get update && sh -c 'mkdir -p /x/y'\n", 2)
+    assert ("create", "/var/lib/apt/lists/", "apt-lists") in found
+    assert ("create", "/x/y/", "dir") in found
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        ("/var/lib/apt/lists/*", "/var/lib/apt/lists/", True),
+        ("/var/lib/apt/lists", "/var/lib/apt/lists/", True),
+        ("/var/lib/apt", "/var/lib/apt/lists/", True),
+        ("/tmp/*.tgz", "/tmp/t.tgz", True),
+        ("/tmp/x", "/tmp/xy", False),
+        ("/", "/anything", True),
+    ],
+)
+def test_covers(pattern: str, path: str, expected: bool) -> None:
+    assert covers(pattern, path) is expected
+
+
+@pytest.mark.parametrize(
+    ("image", "family"),
+    [
+        ("debian:bookworm-slim", "debian"),
+        ("ubuntu:22.04", "ubuntu"),
+        ("alpine:3.20", "alpine"),
+        ("python:3.12-alpine", "alpine"),
+        ("python:3.12-slim", "debian"),
+        ("node:20", "debian"),
+        ("gcr.io/distroless/static", "distroless"),
+        ("scratch", "scratch"),
+        ("registry.access.redhat.com/ubi9/ubi-minimal", "rhel"),
+        ("fedora:40", "rhel"),
+        ("mcr.microsoft.com/windows/servercore:ltsc2022", "windows"),
+        ("myorg/thing", "unknown"),
+    ],
+)
+def test_family(image: str, family: str) -> None:
+    assert family_of(image) == family
+
+
+def test_human_sizes() -> None:
+    assert human(None) == "unknown size"
+    assert human(19 * 1024 * 1024) == "~19 MB"
