@@ -59,11 +59,14 @@ class CleanupInLaterLayer(Rule):
             creators.setdefault(w.created_by.start_line, w.created_by)
         sizes = [w.size for w in wastes]
         total = sum(s for s in sizes if s) if any(sizes) else None
-        what = _WHAT.get(first.created.category, first.created.path)
+        what = _WHAT.get(first.created.category, first.created.path.rstrip("/") or "/")
         where = ", ".join(f"{ins.name} on line {line}" for line, ins in sorted(creators.items()))
+        removal = first.removed.command
+        if first.removed.category == "file":  # rm, rmdir: show what it removes
+            removal = f"{first.removed.command.split()[0]} {first.removed.path}"
         message = (
-            f"`{first.removed.command}` frees nothing: {what} ({human(total)}) were written by the "
-            f"{where}; the bytes stay in that layer"
+            f"`{removal}` frees nothing: {what} ({human(total)}) came from the {where}; "
+            "the bytes stay in that layer"
         )
         fix = self._fix(build, first.created_by, first.removed_by) if len(creators) == 1 else None
         finding = Finding(first.removed.start, first.removed.end, message, fix)

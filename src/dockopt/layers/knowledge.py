@@ -188,33 +188,49 @@ def _wget(inv: Invocation, state: ShellState) -> list[Effect]:
     return effect(EffectKind.CREATE, resolve(output, state), inv, "download")
 
 
-def _tar(inv: Invocation, state: ShellState) -> list[Effect]:
-    argv = [a for a in inv.argv if a is not None]
-    cluster = argv[0] if argv and not argv[0].startswith("-") else ""
-    extracting = "x" in cluster or any(a in ("-x", "--extract", "--get") or (
-        a.startswith("-") and not a.startswith("--") and "x" in a) for a in argv)
-    if not extracting:
-        created = inv.option("-f", "--file")
-        return effect(EffectKind.CREATE, resolve(created, state), inv, "file") if created else []
-    directory = inv.option("-C", "--directory") or state.cwd
-    archive = inv.option("-f", "--file")
-    if archive is None and cluster and "f" in cluster:
-        rest = [a for a in argv[1:] if not a.startswith("-")]
-        archive = rest[0] if rest else None
-    found = effect(EffectKind.CREATE, (resolve(directory, state) or state.cwd).rstrip("/") + "/", inv, "extracted",
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst", ".tgz", ".txz", ".tbz2", ".tar", ".zip")
+
+
+def _extracted_to(inv: Invocation, state: ShellState, directory: str | None, archive: str | None) -> list[Effect]:
+    """What an extraction creates: the named directory, or (without one) the archive's usual
+    top-level directory under the current directory — tarballs conventionally unpack into
+    ``name-version/``. Nothing when neither is known: the current directory as a whole would
+    make every later removal under it look like a cleanup of these files."""
+    if directory is not None:
+        target = resolve(directory, state)
+    elif archive is not None and archive != "-":
+        stem = archive.rstrip("/").rsplit("/", 1)[-1]
+        for suffix in _ARCHIVE_SUFFIXES:
+            if stem.endswith(suffix):
+                stem = stem[: -len(suffix)]
+                break
+        target = resolve(stem, state) if stem else None
+    else:
+        target = None
+    found = effect(EffectKind.CREATE, target.rstrip("/") + "/" if target else None, inv, "extracted",
                    detail=f"extracted from {archive or 'stdin'}")
     for e in found:
         e.reads = resolve(archive, state) if archive and archive != "-" else None
     return found
 
 
+def _tar(inv: Invocation, state: ShellState) -> list[Effect]:
+    argv = [a for a in inv.argv if a is not None]
+    cluster = argv[0] if argv and not argv[0].startswith("-") else ""
+    extracting = "x" in cluster or any(a in ("-x", "--extract", "--get") or (
+        a.startswith("-") and not a.startswith("--") and "x" in a) for a in argv)
+    archive = inv.option("-f", "--file")
+    if archive is None and cluster and "f" in cluster:
+        rest = [a for a in argv[1:] if not a.startswith("-")]
+        archive = rest[0] if rest else None
+    if not extracting:
+        return effect(EffectKind.CREATE, resolve(archive, state), inv, "file") if archive else []
+    return _extracted_to(inv, state, inv.option("-C", "--directory"), archive)
+
+
 def _unzip(inv: Invocation, state: ShellState) -> list[Effect]:
-    directory = inv.option("-d") or state.cwd
     archives = [a for a in inv.positionals if a is not None]
-    found = effect(EffectKind.CREATE, (resolve(directory, state) or state.cwd).rstrip("/") + "/", inv, "extracted")
-    for e in found:
-        e.reads = resolve(archives[0], state) if archives else None
-    return found
+    return _extracted_to(inv, state, inv.option("-d"), archives[0] if archives else None)
 
 
 def _git(inv: Invocation, state: ShellState) -> list[Effect]:

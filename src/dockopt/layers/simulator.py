@@ -45,9 +45,26 @@ def covers(pattern: str, path: str) -> bool:
     return False
 
 
-def inside(pattern: str, tree: str) -> bool:
-    """Whether ``pattern`` removes only part of the tree ``tree`` (e.g. one file of a COPY)."""
-    return tree.endswith("/") and pattern.rstrip("/").startswith(tree)
+PARTIAL_CATEGORIES = frozenset({"source", "build-dir", "extracted"})
+SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/lib", "/etc/", "/var/")
+
+
+def owned_tree(tree: str) -> bool:
+    """A directory one command's output fills alone (``/opt/tool/``, ``/src/app/``), as opposed
+    to a shared one (``/opt/``, ``/tmp/``, ``/usr/local/bin/``) that holds other files too."""
+    return len(tree.strip("/").split("/")) >= 2 and not tree.startswith(SYSTEM_DIRS)
+
+
+def inside(pattern: str, entry: Effect) -> bool:
+    """Whether ``pattern`` removes part of the tree ``entry`` created (e.g. ``.git`` of a clone).
+
+    Only for trees a command owns outright: a removal under a shared directory says nothing
+    about which command's bytes it removes.
+    """
+    tree = entry.path
+    if not tree.endswith("/") or entry.category not in PARTIAL_CATEGORIES or not owned_tree(tree):
+        return False
+    return pattern.rstrip("/").startswith(tree)
 
 
 class _StageSimulator:
@@ -86,7 +103,7 @@ class _StageSimulator:
                 if effect.kind is EffectKind.REWRITE:
                     self.alive[path] = _Entry(effect, layer, ins)
                     layer.added += entry.effect.size or 0
-            elif entry.layer is not layer and inside(effect.path, path):
+            elif entry.layer is not layer and inside(effect.path, entry.effect):
                 matched = True
                 self.plan.waste.append(Waste(entry.effect, entry.instruction, effect, ins, None))
         if effect.kind is EffectKind.REWRITE and not matched:
