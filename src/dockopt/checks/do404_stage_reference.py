@@ -52,6 +52,11 @@ class StageReference(Rule):
         for stage in build.stages:
             for ins, ref, start, end in _references(stage):
                 yield from self._check_ref(build, stage, ins, ref, start, end, used)
+            for ins in stage.instructions:
+                for flag in ins.flags:
+                    if flag.name == "from" and flag.value is None and ins.name in ("COPY", "ADD"):
+                        yield Finding(flag.start, flag.end, "`--from` needs a value (`--from=<stage>`); BuildKit "
+                                      "fails with 'Missing a value on flag: --from'")
         yield from self._unused(build, ctx.target)
 
     def _duplicates(self, build: Build) -> Iterator[Finding]:
@@ -64,7 +69,8 @@ class StageReference(Rule):
                 finding = Finding.at(
                     stage.from_instruction,
                     f"duplicate stage name '{stage.name_written}' (first defined on line "
-                    f"{first.from_instruction.start_line}); BuildKit refuses the file",
+                    f"{first.from_instruction.start_line}); references to it are ambiguous "
+                    "(BuildKit's DuplicateStageName check)",
                 )
                 finding.related.append(("first definition", first.from_instruction.start))
                 yield finding
@@ -106,9 +112,45 @@ class StageReference(Rule):
                           f"as the image '{ref}:latest' (typo?)")
 
     def _unused(self, build: Build, target: str | None) -> Iterator[Finding]:
+        """Stages nothing uses — reported only where that is most likely a mistake.
+
+        Files with several build targets (``docker build --target test``) have stages the last
+        stage never uses by design, and a stage referenced through a variable
+        (``FROM base-$TARGETARCH``) cannot be resolved statically. So: no report when any
+        reference is dynamic, and without ``--target`` only a single extra leaf stage with a
+        builder-like role is reported (the classic forgotten ``COPY --from``).
+        """
         final = build.final_stage(target)
         if final is None or len(build.stages) < 2:
             return
+        referenced: set[int] = set()
+        for stage in build.stages:
+            if stage.base_stage is None and "$" in stage.base:
+                return
+            for _ins, ref, _s, _e in _references(stage):
+                if "$" in ref:
+                    return
+                dep = build.stage(ref)
+                if dep is not None:
+                    referenced.add(dep.index)
+            if stage.base_stage is not None:
+                referenced.add(stage.base_stage.index)
+        needed = self._needed(build, final)
+        names = [s.name for s in build.stages if s.name]
+        unused = [s for s in build.stages if s.index not in needed and names.count(s.name) < 2]
+        if target is None:
+            leaves = [s for s in unused if s.index not in referenced]
+            if len(leaves) != 1 or (leaves[0].name or "") in TARGET_NAMES:
+                return
+        for stage in unused:
+            yield Finding.at(
+                stage.from_instruction,
+                f"stage '{stage.label}' is not used by the shipped stage '{final.label}': BuildKit skips it "
+                "(the legacy builder still builds it); a forgotten COPY --from?",
+            )
+
+    @staticmethod
+    def _needed(build: Build, final: Stage) -> set[int]:
         needed: set[int] = set()
         todo = [final]
         while todo:
@@ -122,11 +164,11 @@ class StageReference(Rule):
                 dep = build.stage(ref)
                 if dep is not None and dep.index < stage.index:
                     todo.append(dep)
-        for stage in build.stages:
-            if stage.index not in needed:
-                shipped = final.label
-                yield Finding.at(
-                    stage.from_instruction,
-                    f"stage '{stage.label}' is not used by the shipped stage '{shipped}': "
-                    "BuildKit skips it (the legacy builder still builds it)",
-                )
+        return needed
+
+
+# Stage names people build on purpose with --target.
+TARGET_NAMES = frozenset({
+    "test", "tests", "testing", "dev", "develop", "development", "debug", "lint", "ci", "release",
+    "prod", "production", "final", "runtime", "devcontainer", "dev-envs", "docs", "bench", "e2e",
+})
