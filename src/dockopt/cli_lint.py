@@ -50,6 +50,12 @@ def run_lint_command(args: argparse.Namespace, color: bool) -> int:
         return EXIT_ERROR
     try:
         options = _options(args)
+        # Validate the command line's selectors once, up front (not once per file).
+        from dockopt.config import Config
+        from dockopt.runner import known_codes
+        from dockopt.selection import RuleSelection
+
+        RuleSelection.build(known_codes(), Config(), options.overrides)
     except (ValueError, ConfigError) as exc:
         print(f"dockopt: {exc}", file=sys.stderr)
         return EXIT_ERROR
