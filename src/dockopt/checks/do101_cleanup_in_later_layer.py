@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
-from dockopt.layers import EffectKind, Waste
+from dockopt.layers import EffectKind, Layer, Waste
 from dockopt.layers.sizes import human
-from dockopt.merge import blocking_instruction, plan_merge
+from dockopt.merge import append_command, blocking_instruction, ends_badly, plan_merge
 from dockopt.model import Build
 from dockopt.syntax import Instruction
 
@@ -50,9 +50,9 @@ class CleanupInLaterLayer(Rule):
                     continue  # mv keeps the bytes: not a cleanup
                 groups.setdefault((waste.removed.start, waste.removed.end), []).append(waste)
             for wastes in groups.values():
-                yield self._finding(build, wastes)
+                yield self._finding(build, wastes, ctx.layers.layer_of(wastes[0].removed_by))
 
-    def _finding(self, build: Build, wastes: list[Waste]) -> Finding:
+    def _finding(self, build: Build, wastes: list[Waste], layer: Layer | None) -> Finding:
         first = wastes[0]
         creators: dict[int, Instruction] = {}
         for w in wastes:
@@ -68,13 +68,15 @@ class CleanupInLaterLayer(Rule):
             f"`{removal}` frees nothing: {what} ({human(total)}) came from the {where}; "
             "the bytes stay in that layer"
         )
-        fix = self._fix(build, first.created_by, first.removed_by) if len(creators) == 1 else None
+        cleanup_only = bool(layer and layer.analysed and layer.effects
+                            and all(e.kind is EffectKind.REMOVE for e in layer.effects))
+        fix = self._fix(build, first.created_by, first.removed_by, cleanup_only) if len(creators) == 1 else None
         finding = Finding(first.removed.start, first.removed.end, message, fix)
         for line, ins in sorted(creators.items()):
             finding.related.append((f"created by this {ins.name}", ins.start))
         return finding
 
-    def _fix(self, build: Build, creator: Instruction, remover: Instruction) -> Fix | None:
+    def _fix(self, build: Build, creator: Instruction, remover: Instruction, cleanup_only: bool) -> Fix | None:
         if creator.name != "RUN" or remover.name != "RUN":
             return None
         first, second = build.run_of(creator), build.run_of(remover)
@@ -89,26 +91,17 @@ class CleanupInLaterLayer(Rule):
                 message += f" (unsafe: {plan.reason})"
             return Fix(plan.applicability, message, plan.edits)
         # Further away: move the whole cleanup RUN up, if that is all it does.
-        plan = plan_merge(build, first, second) if first.stage is second.stage else None
-        if plan is None or second.source is None:
+        if second.source is None or remover.flags or not cleanup_only or first.stage is not second.stage:
             return None
         body = build.document.source[remover.to_source(remover.args_start) : remover.end]
-        move = _append_and_delete(build, creator, remover, plan.edits[0].content, body)
+        if "\n" in body or ends_badly(body):
+            return None  # a multi-line cleanup would need its continuation style rewritten; leave it
+        append = append_command(build, first, body)
+        if append is None:
+            return None
+        delete = Edit(remover.line_start, remover.line_end, "")
         return Fix(Applicability.UNSAFE,
                    f"Move this cleanup into the RUN on line {creator.start_line} (unsafe: the instructions "
-                   "in between may still use the removed files)", move)
+                   "in between may still use the removed files)", (append, delete))
 
 
-def _append_and_delete(build: Build, creator: Instruction, remover: Instruction, joined: str, body: str) -> tuple[Edit, ...]:
-    """Append the cleanup to the creating RUN (in its style) and delete the cleanup RUN's lines."""
-    source = build.document.source
-    head_end = creator.end
-    while head_end > creator.start and source[head_end - 1] in " \t;":
-        head_end -= 1
-    # ``joined`` was built for an adjacent merge and may carry comment lines from between; keep
-    # only its continuation prefix and the body.
-    prefix = joined[: joined.rfind(body)] if body and joined.endswith(body) else joined
-    lines = prefix.splitlines(keepends=True)
-    prefix = "".join(line for line in lines if not line.lstrip().startswith("#"))
-    # Comments above the cleanup RUN stay where they are: a fix never drops a comment.
-    return (Edit(head_end, creator.end, prefix + body), Edit(remover.line_start, remover.line_end, ""))
