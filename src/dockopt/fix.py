@@ -80,11 +80,11 @@ def select_fixes(diagnostics: list[Diagnostic], unsafe: bool, skip: set[tuple[st
 
 
 def _conflicts(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """Overlapping ranges conflict; so do two insertions at one point (their order is unclear)."""
+    """Edits that overlap or even touch conflict: an insertion at the end of a range another
+    fix replaces would land on the wrong side of it. The later one waits for the next pass,
+    which sees the text the first produced."""
     (s, e), (s0, e0) = a, b
-    if s == e == s0 == e0:
-        return True
-    return s < e0 and s0 < e
+    return s <= e0 and s0 <= e
 
 
 def fix_text(text: str, run_lint: Callable[[str], LintResult], unsafe: bool = False) -> FixResult:

@@ -70,13 +70,14 @@ class CleanupInLaterLayer(Rule):
         )
         cleanup_only = bool(layer and layer.analysed and layer.effects
                             and all(e.kind is EffectKind.REMOVE for e in layer.effects))
-        fix = self._fix(build, first.created_by, first.removed_by, cleanup_only) if len(creators) == 1 else None
+        fix = self._fix(build, first.created_by, first.removed_by, cleanup_only, wastes) if len(creators) == 1 else None
         finding = Finding(first.removed.start, first.removed.end, message, fix)
         for line, ins in sorted(creators.items()):
             finding.related.append((f"created by this {ins.name}", ins.start))
         return finding
 
-    def _fix(self, build: Build, creator: Instruction, remover: Instruction, cleanup_only: bool) -> Fix | None:
+    def _fix(self, build: Build, creator: Instruction, remover: Instruction, cleanup_only: bool,
+             wastes: list[Waste]) -> Fix | None:
         if creator.name != "RUN" or remover.name != "RUN":
             return None
         first, second = build.run_of(creator), build.run_of(remover)
@@ -94,6 +95,8 @@ class CleanupInLaterLayer(Rule):
         if second.source is None or remover.flags or not cleanup_only or first.stage is not second.stage:
             return None
         body = build.document.source[remover.to_source(remover.args_start) : remover.end]
+        if _used_between(build, creator, remover, wastes):
+            return None  # moving the cleanup up would break an instruction that still needs the files
         if "\n" in body or ends_badly(body):
             return None  # a multi-line cleanup would need its continuation style rewritten; leave it
         append = append_command(build, first, body)
@@ -105,3 +108,30 @@ class CleanupInLaterLayer(Rule):
                    "in between may still use the removed files)", (append, delete))
 
 
+
+
+# Commands that read what a category of files holds: apt installs need the lists, etc.
+_CONSUMERS = {
+    "apt-lists": ("apt-get", "apt ", "aptitude"),
+    "apt-archives": ("apt-get", "apt ", "dpkg"),
+    "apk-cache": ("apk ",),
+    "pip-cache": ("pip",),
+    "npm-cache": ("npm ",),
+}
+
+
+def _used_between(build: Build, creator: Instruction, remover: Instruction, wastes: list[Waste]) -> bool:
+    """Whether an instruction between the two may use the files the cleanup removes.
+
+    Conservative: any mention of a removed path's last component, or any command that
+    consumes that kind of file (apt installs read the lists), counts as a use.
+    """
+    between = [i for i in build.document.instructions if creator.start_line < i.start_line < remover.start_line]
+    for waste in wastes:
+        name = waste.created.path.rstrip("/").rsplit("/", 1)[-1]
+        consumers = _CONSUMERS.get(waste.created.category, ())
+        for ins in between:
+            text = ins.logical
+            if (name and name in text) or any(c in text for c in consumers):
+                return True
+    return False
