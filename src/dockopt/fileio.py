@@ -78,7 +78,8 @@ def write_source(original: SourceFile, new_text: str, display: str | None = None
     """Atomically replace the file with ``new_text`` in its original encoding."""
     name = display or str(original.path)
     data = original.encode(new_text)
-    path = original.path
+    # Write through a symlink to its target, as an editor would, instead of replacing the link.
+    path = Path(os.path.realpath(original.path))
     try:
         current = path.read_bytes()
     except OSError as exc:
@@ -94,7 +95,12 @@ def write_source(original: SourceFile, new_text: str, display: str | None = None
     except OSError as exc:
         raise FileError(f"{name}: cannot write: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "wb") as handle:
+        try:
+            handle = os.fdopen(fd, "wb")
+        except BaseException:
+            os.close(fd)
+            raise
+        with handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from dockopt.syntax.words import GO_SPACE
 
-RE_HEREDOC = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$", re.DOTALL)
-RE_BARE_OPERATOR = re.compile(r"^\d*<<-?$")
+# [0-9] and RE2's ASCII \s: Python's \d and \s would also accept non-ASCII digits and blanks.
+RE_HEREDOC = re.compile(r"^([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)$", re.DOTALL)
+RE_BARE_OPERATOR = re.compile(r"^[0-9]*<<-?$")
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
 
 

@@ -29,7 +29,13 @@ from dockopt.syntax.nodes import (
 from dockopt.syntax.words import GO_SPACE, RE_WHITESPACE, extract_builder_flags, go_trim_space
 
 VALID_DIRECTIVES = frozenset({"syntax", "escape", "check"})
-RE_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$", re.DOTALL)
+# BuildKit: `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` in RE2, whose \s is ASCII
+# [\t\n\f\r ] (no \v). The value is trimmed by hand: a lazy group plus \s*$ backtracks
+# quadratically on long lines in Python's engine.
+RE_DIRECTIVE = re.compile(r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.*)$", re.DOTALL)
+RE2_SPACE = "\t\n\f\r "
+# bufio.Scanner's default limit: BuildKit cannot read a longer line.
+MAX_LINE_BYTES = 65535
 
 # A physical line: (start offset, end of content before trailing \r/\n chars, end incl. newline)
 _Line = tuple[int, int, int]
@@ -84,7 +90,8 @@ class _Directives:
         if self.done:
             return None
         m = RE_DIRECTIVE.match(token)
-        if not m:
+        value = m.group(2).rstrip(RE2_SPACE) if m else ""
+        if not m or not value:
             self.done = True
             return None
         key = m.group(1).lower()
@@ -94,7 +101,6 @@ class _Directives:
         if key in self.seen:
             return f"only one {key} parser directive can be used"
         self.seen.add(key)
-        value = m.group(2)
         self.found.append(Directive(key, value, line, start, end))
         if key == "escape":
             if value not in ("`", "\\"):
@@ -119,6 +125,10 @@ def parse(source: str) -> Document:
     comments: list[str] = []
     i, count = 0, len(lines)
 
+    for number, (ls, le, _lf) in enumerate(lines, start=1):
+        if le - ls > MAX_LINE_BYTES // 4 and len(source[ls:le].encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+            errors.append(SyntaxIssue(f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", number, number))
+            break
     while i < count:
         ls, le, lf = lines[i]
         first = _left_space(source, ls, le)
@@ -226,6 +236,10 @@ def parse(source: str) -> Document:
         instruction.end_line = end_line
         instruction.text = source[line_start:line_end]
         instruction.comments = tuple(comments)
+        if instruction.onbuild is not None:
+            sub = instruction.onbuild
+            sub.end, sub.line_start, sub.line_end = instruction.end, line_start, line_end
+            sub.start_line, sub.end_line, sub.text = start_line, end_line, instruction.text
         if issue is not None:
             errors.append(SyntaxIssue(issue, start_line, end_line, first - line_start + 1))
         comments = []
@@ -269,9 +283,10 @@ def _build_instruction(
     flag_end, flag_words = extract_builder_flags(rest)
     args_text, args_left = go_trim_space(rest[flag_end:])
     args_start = rest_start + flag_end + args_left
+    lowered = keyword.lower()  # Go's strings.ToLower; a non-ASCII result can match no instruction
     instruction = Instruction(
         keyword=keyword,
-        name=keyword.upper(),
+        name=lowered.upper() if lowered.isascii() else keyword,
         logical=logical,
         segments=segments,
         flags=(),
@@ -309,6 +324,10 @@ def _build_instruction(
     instruction.arguments = tuple(arguments)
     issue: str | None = None
     if instruction.name == "ONBUILD" and args_text:
+        sub_keyword = RE_WHITESPACE.split(args_text, maxsplit=1)[0].upper()
+        if sub_keyword in ("ONBUILD", "FROM", "MAINTAINER"):
+            # BuildKit refuses these as triggers; not recursing also bounds ONBUILD ONBUILD ... chains.
+            return instruction, f"{sub_keyword} isn't allowed as an ONBUILD trigger"
         sub, issue = _build_instruction(logical, segments, escape, args_start)
         sub.start = instruction.to_source(args_start)
         instruction.onbuild = sub
