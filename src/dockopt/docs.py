@@ -85,3 +85,30 @@ def write_docs(directory: Path) -> list[Path]:
         path.write_text(content, encoding="utf-8")
         written.append(path)
     return written
+
+
+def checkout_docs_dir() -> Path:
+    """``docs/rules`` of the source checkout this module was imported from."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "pyproject.toml").is_file() or not (root / "rules").is_dir():
+        raise SystemExit(f"dockopt.docs: {root} is not a dockopt source checkout; nothing to regenerate")
+    return root / "docs" / "rules"
+
+
+def regenerate(directory: Path) -> tuple[list[Path], list[Path]]:
+    """Write every page and delete pages no rule produces any more: (written, removed)."""
+    wanted = generated_docs()
+    removed = []
+    if directory.is_dir():
+        for stale in sorted(directory.glob("*.md")):
+            if stale.name not in wanted:
+                stale.unlink()
+                removed.append(stale)
+    return write_docs(directory), removed
+
+
+if __name__ == "__main__":
+    # `python -m dockopt.docs`: what tests/test_docs.py asks for when docs/rules is stale.
+    target = checkout_docs_dir()
+    written, removed = regenerate(target)
+    print(f"wrote {len(written)} pages to {target}" + (f", removed {len(removed)} stale" if removed else ""))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from dockopt.shell import Script
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
+WINDOWS_SHELL = ("cmd", "/S", "/C")  # Docker's default SHELL on Windows images
 # Shells whose scripts we understand; anything else (PowerShell, cmd) is analysed as nothing.
 POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -244,7 +245,7 @@ def build_model(document: Document) -> Build:
             current.base_stage = parent
             # A stage built on another stage inherits its ENV (and SHELL); ARGs do not carry over.
             scope = _stage_env(parent) if parent else {}
-            shell = _stage_shell(parent) if parent else DEFAULT_SHELL
+            shell = _stage_shell(parent) if parent else _default_shell(resolved or base)
             stages.append(current)
             continue
         if current is None:
@@ -279,8 +280,14 @@ def _stage_env(stage: Stage) -> dict[str, Variable]:
     return env
 
 
+def _default_shell(image: str) -> tuple[str, ...]:
+    from dockopt.layers.base_images import family_of
+
+    return WINDOWS_SHELL if family_of(image) == "windows" else DEFAULT_SHELL
+
+
 def _stage_shell(stage: Stage) -> tuple[str, ...]:
-    shell = _stage_shell(stage.base_stage) if stage.base_stage else DEFAULT_SHELL
+    shell = _stage_shell(stage.base_stage) if stage.base_stage else _default_shell(stage.base_resolved or stage.base)
     for ins in stage.instructions:
         if ins.name == "SHELL" and ins.is_json and ins.values:
             shell = tuple(ins.values)

@@ -92,8 +92,11 @@ class _StageSimulator:
             layer.added_unknown |= effect.size is None
             return
         matched = False
+        # A non-recursive chmod/chown/touch rewrites the named file or directory inode only,
+        # not what lies below it; a recursive one (path ending in "/") rewrites the tree.
+        exact = effect.kind is EffectKind.REWRITE and not effect.is_tree
         for path, entry in list(self.alive.items()):
-            if covers(effect.path, path):
+            if (path.rstrip("/") == effect.path.rstrip("/") and not entry.effect.is_tree) if exact else covers(effect.path, path):
                 matched = True
                 if entry.layer is layer:
                     layer.added -= entry.effect.size or 0

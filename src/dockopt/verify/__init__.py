@@ -1,0 +1,1 @@
+"""Proving dockopt's fixes with real Docker builds: the engine layer (``dockopt.verify.engine``)."""
