@@ -44,11 +44,12 @@ def test_cleanup_in_same_run_costs_nothing() -> None:
     assert all(e.category != "apt-lists" for e, _ in stage.left)
 
 
-def test_docker_clean_means_no_archives_on_debian_but_archives_on_unknown() -> None:
-    assert ("create", "/var/cache/apt/archives/", "apt-archives") not in effects(
-        "FROM debian:bookworm\nRUN apt-get install -y curl\n", 2)
-    assert ("create", "/var/cache/apt/archives/", "apt-archives") in effects(
-        "FROM myorg/base\nRUN apt-get install -y curl\n", 2)
+def test_docker_clean_keeps_archives_out_until_the_hook_is_removed() -> None:
+    archives = ("create", "/var/cache/apt/archives/", "apt-archives")
+    assert archives not in effects("FROM debian:bookworm\nRUN apt-get install -y curl\n", 2)
+    assert archives not in effects("FROM myorg/base\nRUN apt-get install -y curl\n", 2)
+    text = "FROM debian:bookworm\nRUN rm -f /etc/apt/apt.conf.d/docker-clean\nRUN apt-get install -y curl\n"
+    assert archives in effects(text, 3)
 
 
 def test_cd_changes_relative_paths_but_subshell_does_not() -> None:

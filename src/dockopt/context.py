@@ -283,13 +283,18 @@ class BuildContext:
         path = normalize(relpath)
         if not path or not self.rules:
             return False
-        found = self._lookup(path) if self.available else None
-        return found.ignored if found is not None else self.rules.excludes(path)
+        if self.available:
+            found = self._walk().entries.get(path)
+            if found is not None:
+                return found.ignored
+            if self._in_pruned(path):
+                return True  # below a directory BuildKit skips whole: no need to read it
+        return self.rules.excludes(path)
 
     def exists(self, relpath: str) -> bool:
         """Whether ``relpath`` is in the context as sent (present and not excluded)."""
-        found = self.entry(relpath)
-        return found is not None and not found.ignored
+        found = self._walk().entries.get(normalize(relpath)) if self.available else None
+        return found is not None and not found.ignored  # every sent path is in the eager listing
 
     def files(self) -> tuple[ContextEntry, ...]:
         """Every sent non-directory entry, in path order."""
@@ -303,10 +308,11 @@ class BuildContext:
         return sum(e.size for e in self.files())
 
     def ignored_files(self) -> tuple[ContextEntry, ...]:
-        """What the ignore file keeps out: excluded files, and each excluded tree once, as its directory."""
-        listing = self._walk()
-        return tuple(sorted((e for e in listing.entries.values()
-                             if e.ignored and (not e.is_dir or e.path in listing.pruned)), key=lambda e: e.path))
+        """What the ignore file keeps out, each excluded tree once as its top directory (sizes of
+        trees BuildKit skips whole are not read: such a directory entry has size 0)."""
+        entries = self._walk().entries
+        return tuple(sorted((e for e in entries.values()
+                             if e.ignored and not entries[e.path.rpartition("/")[0]].ignored), key=lambda e: e.path))
 
     def read_text(self, relpath: str, limit: int = 65536) -> str | None:
         """Up to ``limit`` bytes of a regular file (symlinks followed inside the context), decoded
@@ -315,7 +321,7 @@ class BuildContext:
             return None
         path = self._resolve(normalize(relpath))
         found = self._lookup(path) if path else None
-        if found is None or found.is_dir or found.is_symlink:
+        if path is None or found is None or found.is_dir or found.is_symlink:
             return None
         try:
             with open(self.root / path, "rb") as handle:

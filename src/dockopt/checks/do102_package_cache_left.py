@@ -69,6 +69,9 @@ class PackageCacheLeft(Rule):
 
     def _finding(self, ctx: LintContext, run: Run, effect: Effect) -> Finding:
         what, cleanup = _CLEANUP.get(effect.category, (effect.category.replace("-", " "), None))
+        tool = effect.command.split()[0] if effect.command else ""
+        if effect.category in ("yum-cache", "dnf-cache") and tool in ("yum", "dnf", "microdnf", "tdnf"):
+            cleanup = f"{tool} clean all"  # each of these cleans its own cache
         fix = self._fix(ctx, run, effect, cleanup)
         hint = f"; add `{cleanup}` to this RUN" if cleanup else ""
         if effect.category in _FLAG_AFTER:

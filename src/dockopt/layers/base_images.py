@@ -38,6 +38,15 @@ def family_of(image: str | None) -> str:
     return "unknown"
 
 
+DOCKER_CLEAN = "/etc/apt/apt.conf.d/docker-clean"
+
+
 def has_docker_clean(family: str) -> bool:
-    """Official Debian/Ubuntu images delete downloaded .debs after apt installs."""
-    return family in ("debian", "ubuntu")
+    """Whether apt deletes downloaded .debs after each install in this image.
+
+    Official Debian and Ubuntu images ship ``/etc/apt/apt.conf.d/docker-clean``; an image
+    of unknown family that runs apt almost always derives from one of them, so it is assumed
+    to have the hook too (claiming .debs are left would be a false alarm far more often than
+    not). The simulator turns this off when a RUN deletes the hook.
+    """
+    return family in ("debian", "ubuntu", "unknown")

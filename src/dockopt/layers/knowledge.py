@@ -27,6 +27,7 @@ class ShellState:
     cache_mounts: tuple[str, ...] = ()
     existing: set[str] = field(default_factory=set)  # paths earlier layers created (for REWRITE)
     apk_virtual: dict[str, list[str]] = field(default_factory=dict)
+    docker_clean: bool = True  # apt deletes downloaded .debs after installs (see base_images)
 
 
 Handler = Callable[[Invocation, ShellState], list[Effect]]

@@ -7,7 +7,6 @@ earlier layer). Caches are real paths, so ``rm -rf /var/lib/apt/lists/*`` matche
 from __future__ import annotations
 
 from dockopt.layers import sizes
-from dockopt.layers.base_images import has_docker_clean
 from dockopt.layers.invocations import Invocation
 from dockopt.layers.knowledge import Handler, ShellState, effect
 from dockopt.layers.plan import Effect, EffectKind
@@ -75,7 +74,7 @@ def _apt(inv: Invocation, state: ShellState) -> list[Effect]:
         out = _install(inv, "apt", names)
         known = [s for s in (sizes.package_size(n) for n in names) if s]
         archive = int(sum(known) * sizes.APT_ARCHIVE_RATIO) if known else None
-        if has_docker_clean(state.family):
+        if state.docker_clean:
             pass  # the image's docker-clean hook deletes the downloaded .debs after the install
         elif not _cached("/var/cache/apt", state):
             out += effect(C, "/var/cache/apt/archives/", inv, "apt-archives", archive,
@@ -235,7 +234,8 @@ def _composer(inv: Invocation, state: ShellState) -> list[Effect]:
 def _gem(inv: Invocation, state: ShellState) -> list[Effect]:
     sub = _subcommand(inv)
     gem_home = state.env.get("GEM_HOME", "/usr/local/bundle" if state.family != "unknown" else "/var/lib/gems")
-    if sub == "install" or inv.name == "bundle" and sub in (None, "install"):
+    bare_bundle = inv.name == "bundle" and not inv.argv  # `bundle` alone means `bundle install`
+    if sub == "install" or bare_bundle:
         return effect(C, f"{gem_home}/cache/", inv, "gem-cache", sizes.GEM_CACHE, detail=".gem files kept after install")
     return []
 

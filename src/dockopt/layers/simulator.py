@@ -13,7 +13,7 @@ import fnmatch
 import posixpath
 from dataclasses import dataclass
 
-from dockopt.layers.base_images import family_of
+from dockopt.layers.base_images import DOCKER_CLEAN, family_of, has_docker_clean
 from dockopt.layers.invocations import invocations
 from dockopt.layers.knowledge import ShellState, effects_of, resolve
 from dockopt.layers.plan import Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
@@ -78,6 +78,7 @@ class _StageSimulator:
         self.cwd = parent.cwd if parent else "/"
         self.home = parent.home if parent else "/root"
         self.apk_virtual: dict[str, list[str]] = dict(parent.apk_virtual) if parent else {}
+        self.docker_clean = parent.docker_clean if parent else has_docker_clean(self.plan.family)
 
     # -- applying effects ------------------------------------------------------------
     def apply(self, effect: Effect, layer: Layer, ins: Instruction) -> None:
@@ -142,7 +143,8 @@ class _StageSimulator:
 
     def _state(self, env: dict[str, str] | None = None, mounts: tuple[str, ...] = ()) -> ShellState:
         existing = set(self.alive)
-        return ShellState(self.cwd, self.home, env or {}, self.plan.family, mounts, existing, self.apk_virtual)
+        return ShellState(self.cwd, self.home, env or {}, self.plan.family, mounts, existing, self.apk_virtual,
+                          self.docker_clean)
 
     def _run(self, ins: Instruction, layer: Layer) -> None:
         run = self.build.run_of(ins)
@@ -176,6 +178,8 @@ class _StageSimulator:
                         state.env[key] = value
                 continue
             for effect in effects_of(inv, state):
+                if effect.kind is EffectKind.REMOVE and covers(effect.path, DOCKER_CLEAN):
+                    self.docker_clean = state.docker_clean = False
                 if self._mounted(effect.path, mounts):
                     continue
                 layer.effects.append(effect)

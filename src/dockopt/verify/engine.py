@@ -486,10 +486,11 @@ class DockerEngine:
         """History, oldest first, with each entry's layer size in bytes.
 
         The daemon's history API does not say which entries are empty layers, so that is
-        derived: entries with bytes are layers; of the zero-byte ones, those whose instruction
-        makes a layer (RUN/COPY/ADD, BuildKit WORKDIR, an import) are taken in order until the
-        image's layer count is reached. If that does not add up, the exact answer is read from
-        the image config via ``docker save``.
+        derived: entries with bytes are layers; if the zero-byte entries whose instruction can
+        make a layer (RUN/COPY/ADD, BuildKit WORKDIR, an import) are exactly as many as the
+        layers still unaccounted for, they are the layers. Otherwise (e.g. a legacy RUN that
+        changed nothing, which gets no layer, next to a RUN that only deleted files, whose layer
+        has 0 bytes) the exact answer is read from the image config via ``docker save``.
         """
         out = self._run(
             ["history", "--no-trunc", "--human=false", "--format", "{{json .}}", image]
