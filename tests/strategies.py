@@ -345,7 +345,7 @@ def corpus_paths() -> tuple[Path, ...]:
 
 
 @lru_cache(maxsize=512)
-def _read(path: Path) -> str:
+def read_corpus_text(path: Path) -> str:
     from dockopt.fileio import FileError, decode
 
     try:
@@ -366,7 +366,7 @@ def corpus_texts() -> st.SearchStrategy[str]:
     paths = corpus_paths()
     if not paths:
         return st.sampled_from(FALLBACK_SEEDS)
-    return st.sampled_from(paths).map(_read)
+    return st.sampled_from(paths).map(read_corpus_text)
 
 
 def _split_keepends(text: str) -> list[str]:

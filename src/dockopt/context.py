@@ -113,14 +113,13 @@ class BuildContext:
     def for_dockerfile(cls, dockerfile: Path | None, context_dir: Path | None, *,
                        max_entries: int = MAX_ENTRIES) -> BuildContext:
         """The context of a Dockerfile: ``context_dir`` when given (known), else the Dockerfile's directory."""
-        stdin = dockerfile is None or dockerfile.name in ("", "-")
+        df = None if dockerfile is None or dockerfile.name in ("", "-") else dockerfile  # "-": stdin
         if context_dir is not None:
             root, known = context_dir, True
-        elif stdin:
+        elif df is None:
             return cls.unknown()
         else:
-            root, known = dockerfile.parent, False  # type: ignore[union-attr]
-        df = None if stdin else dockerfile
+            root, known = df.parent, False
         ignore = find_ignore_file(df, root)
         rules = IgnoreRules.load(ignore) if ignore is not None else IgnoreRules()
         return cls(root, known=known, rules=rules, dockerfile=df, max_entries=max_entries)

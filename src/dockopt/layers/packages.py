@@ -82,9 +82,12 @@ def _apt(inv: Invocation, state: ShellState) -> list[Effect]:
         return out
     if sub in ("remove", "purge", "autoremove"):
         return _remove(inv, "apt", _package_args(inv, sub))
-    if sub in ("clean", "autoclean"):
-        return effect(R, "/var/cache/apt/archives/", inv, "apt-archives") + effect(
+    if sub in ("clean", "autoclean", "distclean", "dist-clean"):
+        removed = effect(R, "/var/cache/apt/archives/", inv, "apt-archives") + effect(
             R, "/var/cache/apt/*.bin", inv, "apt-archives")
+        if sub in ("distclean", "dist-clean"):  # apt >= 2.7: also the package lists
+            removed += effect(R, "/var/lib/apt/lists/", inv, "apt-lists")
+        return removed
     return []
 
 
