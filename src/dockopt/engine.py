@@ -151,7 +151,7 @@ def lint(
     suppressions = find_suppressions(document)
     if suppressions:
         diagnostics = _apply_suppressions(diagnostics, suppressions)
-        if report_unused_suppressions and selector.enabled(UNUSED_SUPPRESSION[0], display):
+        if report_unused_suppressions:  # the flag itself asks for DO001
             diagnostics.extend(_unused(suppressions, document, display))
     diagnostics.sort(key=Diagnostic.sort_key)
     return LintResult(document, diagnostics)

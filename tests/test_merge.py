@@ -1,0 +1,103 @@
+"""RUN merging: when it is provably equivalent, and that the text keeps the file's style."""
+from __future__ import annotations
+
+import pytest
+
+from dockopt import parse
+from dockopt.diagnostics import Applicability
+from dockopt.fix import apply_edits
+from dockopt.merge import has_comment, plan_merge
+from dockopt.model import build_model
+from tests.lintkit import fixed
+
+
+def merge(text: str) -> tuple[str | None, Applicability | None, str]:
+    build = build_model(parse(text))
+    first, second = build.stages[0].runs[:2]
+    plan = plan_merge(build, first, second)
+    if plan is None:
+        return None, None, ""
+    return apply_edits(text, list(plan.edits)), plan.applicability, plan.reason
+
+
+def test_simple_merge_is_safe() -> None:
+    text, applicability, _ = merge("FROM a\nRUN a\nRUN b\n")
+    assert text == "FROM a\nRUN a \\\n    && b\n" and applicability is Applicability.SAFE
+
+
+@pytest.mark.parametrize(
+    ("first", "reason"),
+    [
+        ("cd /tmp", "'cd' changes the shell state"),
+        ("export A=1", "'export'"),
+        ("set -e", "'set'"),
+        ("A=1", "assigns shell variable"),
+        (". ./env.sh", "'.'"),
+        ("umask 077", "'umask'"),
+        ("f() { true; }", "function"),
+        ("exit 0", "'exit'"),
+    ],
+)
+def test_state_leaks_make_it_unsafe(first: str, reason: str) -> None:
+    text, applicability, why = merge(f"FROM a\nRUN {first}\nRUN touch x\n")
+    assert applicability is Applicability.UNSAFE and reason in why
+    assert text is not None and parse(text).errors == []
+
+
+def test_state_inside_a_subshell_does_not_leak() -> None:
+    _, applicability, _ = merge("FROM a\nRUN (cd /tmp && make)\nRUN touch x\n")
+    assert applicability is Applicability.SAFE
+
+
+def test_different_flags_are_unsafe() -> None:
+    _, applicability, why = merge("FROM a\nRUN --mount=type=cache,target=/c a\nRUN b\n")
+    assert applicability is Applicability.UNSAFE and "flags" in why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'FROM a\nRUN ["a"]\nRUN b\n',  # exec form
+        "FROM a\nRUN <<EOT\na\nEOT\nRUN b\n",  # heredoc
+        "FROM a\nRUN a # trailing comment\nRUN b\n",  # the && would be commented out
+        "FROM a\nRUN a &\nRUN b\n",  # background job
+        "FROM a\nRUN a\nENV X=1\nRUN b\n",  # an instruction between
+    ],
+)
+def test_declined(text: str) -> None:
+    assert merge(text)[0] is None
+
+
+def test_trailing_semicolon_is_dropped() -> None:
+    text, applicability, _ = merge("FROM a\nRUN a;\nRUN b\n")
+    assert text == "FROM a\nRUN a \\\n    && b\n" and applicability is Applicability.SAFE
+
+
+def test_trailing_operator_style_is_kept() -> None:
+    text, _, _ = merge("FROM a\nRUN a && \\\n  b\nRUN c\n")
+    assert text == "FROM a\nRUN a && \\\n  b && \\\n  c\n"
+
+
+def test_backtick_escape_and_crlf_are_kept() -> None:
+    source = "# escape=`\r\nFROM a\r\nRUN a\r\nRUN b\r\n"
+    result = fixed(source, "DO105")
+    assert result.text == "# escape=`\r\nFROM a\r\nRUN a `\r\n    && b\r\n"
+
+
+def test_comment_between_stays_inside_the_continuation() -> None:
+    text, _, _ = merge("FROM a\nRUN a\n# why b\nRUN b\n")
+    assert text == "FROM a\nRUN a \\\n# why b\n    && b\n"
+    assert text is not None and parse(text).instructions[1].logical == "RUN a     && b"
+
+
+def test_three_runs_merge_over_passes() -> None:
+    result = fixed("FROM a\nRUN a\nRUN b\nRUN c\n", "DO105")
+    assert result.text == "FROM a\nRUN a \\\n    && b \\\n    && c\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("echo a # c", True), ("echo 'a # c'", False), ('echo "#"', False), ("echo a#b", False), ("a;#c", True)],
+)
+def test_has_comment(text: str, expected: bool) -> None:
+    assert has_comment(text) is expected
