@@ -10,7 +10,7 @@ Suppressions:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -124,7 +124,7 @@ def lint(
     target: str | None = None,
     report_unused_suppressions: bool = False,
     rules: dict[str, Rule] | None = None,
-    extra: Callable[[Document], Iterable[Diagnostic]] | None = None,
+    extra: Callable[[Document, Sequence[Diagnostic]], Iterable[Diagnostic]] | None = None,
 ) -> LintResult:
     """Lint one Dockerfile text. ``display`` is the path shown in reports."""
     document = parse(text)
@@ -146,7 +146,12 @@ def lint(
         for finding in rule.check(ctx):
             diagnostics.append(_to_diagnostic(finding, code, rule.name, severity, document, display))
     if extra is not None:
-        diagnostics.extend(d for d in extra(document) if selector.enabled(d.code, display))
+        # Findings from another tool (hadolint): the hook sees dockopt's own findings so it can
+        # drop what they already report; selection and severity overrides apply to them too.
+        for d in extra(document, tuple(diagnostics)):
+            if selector.enabled(d.code, display):
+                d.severity = selector.severity(d.code, d.severity)
+                diagnostics.append(d)
 
     suppressions = find_suppressions(document)
     if suppressions:

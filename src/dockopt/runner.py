@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ from dockopt.engine import LintResult, lint
 from dockopt.fileio import FileError, SourceFile, decode, read_source, write_source
 from dockopt.fix import fix_text
 from dockopt.report import FileReport
+from dockopt.syntax import Document
 from dockopt.selection import CliOverrides, RuleSelection
 
 # Files below this count are checked in-process: a pool's start-up costs more than it saves.
@@ -92,9 +93,10 @@ def _lint_source(source: SourceFile, display: str, settings: _Settings) -> tuple
     use_hadolint = options.hadolint if options.hadolint is not None else bool(config.hadolint)
     extra = None
     if use_hadolint:
-        from dockopt.hadolint import hadolint_findings
+        from dockopt.hadolint import dedupe, hadolint_findings
 
-        extra = lambda document: hadolint_findings(source.path, source.text, display, document)  # noqa: E731
+        def extra(document: Document, found: Sequence[Diagnostic]) -> list[Diagnostic]:
+            return dedupe(found, hadolint_findings(source.path, source.text, display, document))
     result = lint(
         source.text,
         display,
