@@ -91,6 +91,10 @@ class _Directives:
             return None
         m = RE_DIRECTIVE.match(token)
         value = m.group(2).rstrip(RE2_SPACE) if m else ""
+        if m and not value:
+            # RE2's `=\s*(.+?)\s*$` gives an all-blank value its last blank character.
+            after = token[token.index("=") + 1 :]
+            value = after[-1:] if after else ""
         if not m or not value:
             self.done = True
             return None
@@ -283,7 +287,9 @@ def _build_instruction(
     flag_end, flag_words = extract_builder_flags(rest)
     args_text, args_left = go_trim_space(rest[flag_end:])
     args_start = rest_start + flag_end + args_left
-    lowered = keyword.lower()  # Go's strings.ToLower; a non-ASCII result can match no instruction
+    # Go's strings.ToLower is a simple (1:1) case mapping; Python's full mapping turns U+0130
+    # into two characters. A non-ASCII result can match no instruction.
+    lowered = keyword.replace("\u0130", "i").lower()
     instruction = Instruction(
         keyword=keyword,
         name=lowered.upper() if lowered.isascii() else keyword,
