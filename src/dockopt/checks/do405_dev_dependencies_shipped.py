@@ -1,0 +1,199 @@
+"""DO405 dev-dependencies-shipped: development/test dependencies installed in the shipped image.
+
+In the shipped stage chain (not development, test or tool images):
+- ``npm ci``/``npm install`` (no package names, not global) without ``--omit=dev``,
+  ``--production`` or ``--only=prod``, where ``NODE_ENV`` is not ``production``; ``pnpm
+  install`` without ``--prod``; ``yarn install`` without ``--production``;
+- ``pip install -r requirements-dev.txt`` (dev/test/lint/docs requirement files) or
+  ``.[dev]``-style extras;
+- ``poetry install`` without ``--only main``/``--without dev``/``--no-dev``; ``uv sync``
+  without ``--no-dev``; ``pipenv install --dev``;
+- ``bundle install`` without ``--without development test``, ``BUNDLE_WITHOUT`` or a
+  ``bundle config ... without``; ``composer install`` without ``--no-dev``/``COMPOSER_NO_DEV``.
+With a known build context, manifests without dev dependencies (no ``devDependencies``,
+no ``require-dev``, no dev group) are silent. When a later build step in the stage needs
+the dev dependencies (``npm run build``), the message says the real fix is a split and no
+fix is offered; otherwise an unsafe fix adds the flag (the image loses packages).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+from dockopt.checks.base import Finding, LintContext, Rule
+from dockopt.diagnostics import Applicability, Edit, Fix, Severity
+from dockopt.layers.invocations import Invocation
+from dockopt.model import Run
+from dockopt.toolchain.commands import build_step, js_script
+from dockopt.toolchain.stage import StageFacts, program, shipped_facts
+
+_DEV_REQUIREMENTS = re.compile(r"(^|[-_./])(dev|devel|develop|test|tests|testing|lint|docs|ci)([-_.]|$)")
+_DEV_EXTRAS = re.compile(r"\[[^\]]*\b(dev|test|tests|testing|lint|docs|all)\b[^\]]*\]")
+_TEST_RUNNERS = frozenset({"pytest", "tox", "jest", "mocha", "vitest", "phpunit", "rspec", "nodemon", "ts-node-dev"})
+_NPM_SUBS = ("ci", "install", "i")
+
+
+class DevDependenciesShipped(Rule):
+    code = "DO405"
+    name = "dev-dependencies-shipped"
+    severity = Severity.WARNING
+    uses_context = True
+
+    def check(self, ctx: LintContext) -> Iterator[Finding]:
+        facts = shipped_facts(ctx)
+        if facts is None or facts.dev_reason is not None or _runs_tests(facts):
+            return
+        runs = [run for stage in facts.stages for run in stage.runs]
+        for position, run in enumerate(runs):
+            env = run.env()
+            if env.get("NODE_ENV") in ("development", "test") or env.get("RAILS_ENV") in ("development", "test"):
+                return  # configured as a development image
+            invs = ctx.invocations(run)
+            for index, inv in enumerate(invs):
+                finding = self._inspect(ctx, facts, runs, position, run, invs, index, inv, env)
+                if finding is not None:
+                    yield finding
+
+    def _inspect(self, ctx: LintContext, facts: StageFacts, runs: list[Run], position: int, run: Run,
+                 invs: list[Invocation], index: int, inv: Invocation, env: dict[str, str]) -> Finding | None:
+        merged = {**env, **inv.env}
+        sub = next((a for a in inv.argv if a is None or not a.startswith("-")), None)
+        if any(a is None for a in inv.argv):
+            return None  # an argument dockopt cannot read may be the flag (`bundle install $ARGS`)
+        if inv.name in ("npm", "pnpm", "yarn") and (sub in _NPM_SUBS or (
+                inv.name == "yarn" and sub is None and not inv.has("--version", "-v", "-V", "--help", "-h"))):
+            return self._node(ctx, facts, runs, position, run, invs, index, inv, merged)
+        if inv.name in ("pip", "pip3") or inv.name.startswith("python") and inv.argv[:2] == ["-m", "pip"]:
+            return self._pip(inv)
+        if inv.name == "poetry" and sub == "install":
+            if inv.has("--no-dev", "--only-root") or _option(inv, "--only") == "main" or "dev" in (_option(inv, "--without") or ""):
+                return None
+            if not _manifest_has(ctx, "pyproject.toml", r"\[tool\.poetry\.(group\.\w+|dev-dependencies)"):
+                return None
+            return _found(inv, "`poetry install` installs the dev group too", " --only main", "install",
+                          "Poetry >= 1.2")
+        if inv.name == "uv" and sub == "sync":
+            if inv.has("--no-dev", "--only-dev") or merged.get("UV_NO_DEV") not in (None, "", "0", "false"):
+                return None
+            if not _manifest_has(ctx, "pyproject.toml", r"(\[dependency-groups\]|dev-dependencies)"):
+                return None
+            return _found(inv, "`uv sync` installs the dev dependency group by default", " --no-dev", "sync", None)
+        if inv.name == "pipenv" and sub == "install" and inv.has("--dev", "-d"):
+            return Finding(inv.start, inv.end, "`pipenv install --dev` installs the [dev-packages] into the shipped image")
+        if inv.name == "bundle" and sub in (None, "install"):
+            if any(a and "--without" in a for a in inv.argv) or "BUNDLE_WITHOUT" in merged or _bundle_configured(ctx, runs[: position + 1]):
+                return None
+            if not _manifest_has(ctx, "Gemfile", r"group\s*\(?\s*:(development|test)"):
+                return None
+            return Finding(inv.start, inv.end, "`bundle install` installs the development and test groups; set "
+                           "`ENV BUNDLE_WITHOUT=development:test` before it")
+        if inv.name == "composer" and sub == "install":
+            if inv.has("--no-dev") or merged.get("COMPOSER_NO_DEV") not in (None, "", "0"):
+                return None
+            if not _manifest_has(ctx, "composer.json", r'"require-dev"\s*:\s*\{\s*"'):
+                return None
+            return _found(inv, "`composer install` installs require-dev packages", " --no-dev", "install", None)
+        return None
+
+    def _node(self, ctx: LintContext, facts: StageFacts, runs: list[Run], position: int, run: Run,
+              invs: list[Invocation], index: int, inv: Invocation, env: dict[str, str]) -> Finding | None:
+        words = [a for a in inv.argv if a is not None]
+        if len(words) != len(inv.argv) or inv.has("-g", "--global", "--omit=dev", "--production", "--prod", "-P",
+                                                  "--only=prod", "--only=production", "--omit"):
+            return None
+        if inv.name == "npm" and [w for w in words if not w.startswith("-")][1:]:
+            return None  # npm install <packages>: not the manifest's dependencies
+        production = env.get("NODE_ENV") == "production" or env.get("npm_config_production") == "true"
+        if production and not inv.has("--include=dev"):
+            return None
+        if inv.name == "yarn" and [w for w in words if not w.startswith("-")][1:]:
+            return None
+        if not _manifest_has(ctx, "package.json", None, json_key="devDependencies"):
+            return None
+        later = [i for r in runs[position:] for i in ctx.invocations(r)]
+        later = later[later.index(inv) + 1 :] if inv in later else later
+        for other in later:
+            if other.name in ("npm", "pnpm", "yarn") and ("prune" in other.argv) and other in invs:
+                return None  # pruned in the same RUN
+            needs = build_step(other) is not None or js_script(other) in ("test", "lint")
+            if needs:
+                line = _line_of(ctx, runs, other)
+                return Finding(inv.start, inv.end, f"`{_short(inv)}` installs devDependencies into the shipped "
+                               f"image; `{_short(other)}` on line {line} needs them, so build in a separate stage and "
+                               "install only production dependencies (`npm ci --omit=dev`) in the shipped one")
+        flag = {"npm": " --omit=dev", "pnpm": " --prod", "yarn": " --production"}[inv.name]
+        sub = next((a for a in words if not a.startswith("-")), None)
+        if inv.name == "yarn":
+            return Finding(inv.start, inv.end, f"`{_short(inv)}` installs devDependencies into the shipped image; "
+                           "use `yarn install --production` (yarn 1) or `yarn workspaces focus --production` (yarn 2+)")
+        return _found(inv, f"`{_short(inv)}` installs devDependencies into the shipped image", flag, sub, None)
+
+    def _pip(self, inv: Invocation) -> Finding | None:
+        words = [a for a in inv.argv if a is not None]
+        for i, word in enumerate(words):
+            target = None
+            if word in ("-r", "--requirement") and i + 1 < len(words):
+                target = words[i + 1]
+            elif word.startswith("--requirement="):
+                target = word.split("=", 1)[1]
+            if target and _DEV_REQUIREMENTS.search(target.rsplit("/", 1)[-1].lower() if "require" in target.lower()
+                                                   else target.lower()):
+                return Finding(inv.start, inv.end, f"`{_short(inv)}` installs development/test requirements "
+                               f"({target}) into the shipped image")
+            if not word.startswith("-") and _DEV_EXTRAS.search(word):
+                return Finding(inv.start, inv.end, f"`{_short(inv)}` installs the {word} extras into the shipped image")
+        return None
+
+
+def _found(inv: Invocation, what: str, flag: str, after: str | None, requires: str | None) -> Finding:
+    """A finding with an unsafe fix inserting ``flag`` after the subcommand word."""
+    fix = None
+    text_at = inv.text.find(f" {after}") if after else -1
+    if after and text_at != -1 and "\n" not in inv.text[: text_at]:
+        at = inv.start + text_at + 1 + len(after)
+        note = f"; needs {requires}" if requires else ""
+        fix = Fix(Applicability.UNSAFE, f"Add `{flag.strip()}` (unsafe: the dev packages leave the image; anything "
+                  f"that uses them at run time breaks{note})", (Edit(at, at, flag),))
+    return Finding(inv.start, inv.end, f"{what}; add `{flag.strip()}` or install them in a build stage", fix)
+
+
+def _option(inv: Invocation, name: str) -> str | None:
+    value = inv.option(name)
+    return value.strip("'\"") if value else None
+
+
+def _manifest_has(ctx: LintContext, name: str, pattern: str | None, json_key: str | None = None) -> bool:
+    """Whether the context's manifest has dev dependencies; True when the manifest is unknown."""
+    context = ctx.build_context
+    text = context.read_text(name, 1_000_000) if getattr(context, "available", False) else None
+    if text is None:
+        return True
+    if json_key is not None:
+        try:
+            return bool(json.loads(text).get(json_key))
+        except (ValueError, AttributeError):
+            return True
+    return re.search(pattern or "", text) is not None
+
+
+def _bundle_configured(ctx: LintContext, runs: list[Run]) -> bool:
+    return any(i.name == "bundle" and "config" in i.argv and any(a and "without" in a for a in i.argv)
+               for r in runs for i in ctx.invocations(r))
+
+
+def _runs_tests(facts: StageFacts) -> bool:
+    name, args = program(facts.entry)
+    return name in _TEST_RUNNERS or (name in ("npm", "yarn", "pnpm") and bool(set(args) & {"test", "dev"}))
+
+
+def _line_of(ctx: LintContext, runs: list[Run], inv: Invocation) -> int:
+    for run in runs:
+        if inv in ctx.invocations(run):
+            return run.instruction.start_line
+    return 0
+
+
+def _short(inv: Invocation) -> str:
+    first = inv.text.strip().splitlines()[0] if inv.text.strip() else inv.name
+    return first if len(first) <= 60 else first[:57] + "..."

@@ -1,0 +1,194 @@
+"""DO401-DO405: the stage rules, with the negatives that matter."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockopt.toolchain.images import lighter_variant, parse_image
+from dockopt.toolchain.musl import compiles
+from tests.lintkit import findings, fixed
+
+
+def codes(text: str, *rules: str, **kwargs: object) -> list[str]:
+    return [d.code for d in findings(text, *rules, **kwargs)]
+
+
+# --- DO401 ---------------------------------------------------------------------------------
+
+GO_SINGLE = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /bin/app .\nCMD [\"/bin/app\"]\n"
+
+
+def test_do401_toolchain_base_with_build_names_lines_and_bytes() -> None:
+    [d] = findings(GO_SINGLE, "DO401")
+    assert d.start.line == 1
+    assert "go build -o /bin/app ." in d.message and "line 4" in d.message
+    assert "golang:1.22 -> gcr.io/distroless/static-debian12" in d.message and "MB" in d.message
+
+
+def test_do401_kept_compilers_for_pip_report_at_the_install() -> None:
+    text = ("FROM python:3.12-slim\nRUN apt-get update && apt-get install -y gcc libpq-dev\n"
+            "RUN pip install psycopg2\nCMD [\"python\", \"app.py\"]\n")
+    [d] = findings(text, "DO401")
+    assert d.start.line == 2 and "gcc" in d.message and "~140 MB" in d.message
+
+
+def test_do401_builder_stage_not_shipped() -> None:
+    text = ("FROM golang:1.22 AS build\nRUN apt-get update && apt-get install -y gcc\nCOPY . .\n"
+            "RUN go build -o /app .\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /app /app\n"
+            "CMD [\"/app\"]\n")
+    assert codes(text, "DO401") == []
+
+
+def test_do401_shipped_chain_includes_the_parent_stage() -> None:
+    text = "FROM golang:1.22 AS base\nCOPY . .\nRUN go build -o /app .\nFROM base\nCMD [\"/app\"]\n"
+    assert codes(text, "DO401") == ["DO401"]
+
+
+def test_do401_target_selects_the_shipped_stage() -> None:
+    text = GO_SINGLE.replace("FROM golang:1.22", "FROM golang:1.22 AS app") + "FROM alpine\nCMD [\"true\"]\n"
+    assert codes(text, "DO401") == []
+    assert codes(text, "DO401", target="app") == ["DO401"]
+
+
+def test_do401_tools_removed_in_the_same_run() -> None:
+    apk = ("FROM alpine:3.20\nRUN apk add --no-cache --virtual .build-deps gcc musl-dev make \\\n"
+           "    && make -C /src && make -C /src install && apk del .build-deps\nCMD [\"tool\"]\n")
+    apt = ("FROM debian:bookworm-slim\nRUN savedAptMark=\"$(apt-mark showmanual)\" && apt-get update \\\n"
+           "    && apt-get install -y gcc make && make -C /src install \\\n"
+           "    && apt-mark auto '.*' > /dev/null && apt-mark manual $savedAptMark \\\n"
+           "    && apt-get purge -y --auto-remove\nCMD [\"tool\"]\n")
+    assert codes(apk, "DO401") == [] and codes(apt, "DO401") == []
+
+
+def test_do401_virtual_group_removed_later_is_not_kept() -> None:
+    text = ("FROM alpine:3.20\nRUN apk add -t TMP build-base\nRUN make -C /src install\nRUN apk del TMP\n"
+            "CMD [\"tool\"]\n")
+    assert codes(text, "DO401") == []
+
+
+def test_do401_development_and_tool_images_are_silent() -> None:
+    dev_stage = GO_SINGLE.replace("FROM golang:1.22", "FROM golang:1.22 AS dev")
+    sleep = GO_SINGLE.replace('CMD ["/bin/app"]', 'CMD ["sleep", "infinity"]')
+    tool = GO_SINGLE.replace('CMD ["/bin/app"]', 'ENTRYPOINT ["go"]')
+    no_cmd = GO_SINGLE.replace('CMD ["/bin/app"]\n', "")
+    devcontainer = GO_SINGLE.replace("golang:1.22", "mcr.microsoft.com/devcontainers/go:1.22")
+    for text in (dev_stage, sleep, tool, no_cmd, devcontainer):
+        assert codes(text, "DO401") == [], text
+    assert codes(GO_SINGLE, "DO401", dockerfile=Path("/x/.devcontainer/Dockerfile")) == []
+
+
+def test_do401_full_language_image_needs_a_build_step() -> None:
+    plain = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n"
+    build = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\nCMD [\"node\", \"dist/a.js\"]\n"
+    assert codes(plain, "DO401") == []
+    assert codes(build, "DO401") == ["DO401"]
+
+
+def test_do401_make_alone_is_not_a_toolchain() -> None:
+    text = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y make\nRUN make install\nCMD [\"x\"]\n"
+    assert codes(text, "DO401") == []
+
+
+# --- DO402 ---------------------------------------------------------------------------------
+
+def test_do402_suggests_slim_never_alpine_for_python() -> None:
+    [d] = findings("FROM python:3.12-bookworm\nCOPY . .\nCMD [\"python\", \"app.py\"]\n", "DO402")
+    assert "python:3.12-slim-bookworm" in d.message and "not alpine" in d.message
+    assert d.fix is not None and d.fix.applicability.value == "suggestion"
+    assert fixed("FROM python:3.12\nCMD [\"python\", \"a.py\"]\n", "DO402", unsafe=True).text.startswith("FROM python:3.12\n")
+
+
+def test_do402_variants() -> None:
+    cases = {"node:20": "node:20-slim", "node:20-bookworm": "node:20-bookworm-slim", "debian:bookworm":
+             "debian:bookworm-slim", "debian": "debian:stable-slim", "eclipse-temurin:17-jdk": "eclipse-temurin:17-jre",
+             "openjdk:11": "eclipse-temurin:11-jre", "ruby:3.3": "ruby:3.3-slim"}
+    for image, expected in cases.items():
+        lighter = lighter_variant(parse_image(image))  # type: ignore[arg-type]
+        assert lighter is not None and lighter.image == expected, image
+    for image in ("ubuntu:24.04", "python:3.12-slim", "node:20-alpine", "eclipse-temurin:21-jre", "myorg/python:3"):
+        assert lighter_variant(parse_image(image)) is None, image  # type: ignore[arg-type]
+
+
+def test_do402_silent_when_do401_reports_the_toolchain() -> None:
+    assert codes(GO_SINGLE, "DO402") == []
+    assert codes("FROM golang:1.22\nCOPY app /app\nCMD [\"/app\"]\n", "DO402") == ["DO402"]
+
+
+# --- DO403 ---------------------------------------------------------------------------------
+
+def test_do403_versions_against_musllinux_data() -> None:
+    assert compiles("numpy", "1.24.4", 11) is not None
+    assert compiles("numpy", "1.26.0", 12) is None
+    assert compiles("numpy", "1.25.0", 12) is not None  # first cp312 musllinux wheel is 1.26.0
+    assert compiles("numpy", None, 12) is None  # unpinned: current releases have wheels
+    assert compiles("numpy", None, 8) is not None  # no release for 3.8 has one
+    assert compiles("psycopg2", None, 12) is not None
+    assert compiles("flask", "1.0", 12) is None
+
+
+def test_do403_requirements_from_context(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("pandas==2.2.2\nlxml==4.9.0  # xml\n")
+    text = "FROM python:3.12-alpine\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    [d] = findings(text, "DO403", context=tmp_path)
+    assert "lxml 4.9.0" in d.message and "pandas" not in d.message
+    assert codes(text, "DO403") == []  # without the context nothing is known
+
+
+def test_do403_only_on_alpine_with_python() -> None:
+    assert codes("FROM python:3.11-slim\nRUN pip install numpy==1.24.4\n", "DO403") == []
+    assert codes("FROM alpine:3.20\nRUN apk add gcc && make\n", "DO403") == []
+    assert codes("FROM alpine:3.18\nRUN apk add python3 py3-pip\nRUN pip install numpy==1.24.4\n", "DO403") == ["DO403"]
+
+
+def test_do403_compilers_for_pip_in_a_builder_stage_count_too() -> None:
+    text = ("FROM python:3.12-alpine AS deps\nRUN apk add --no-cache --virtual .b gcc musl-dev \\\n"
+            "    && pip install -r requirements.txt && apk del .b\nFROM python:3.12-alpine\nCMD [\"python\"]\n")
+    [d] = findings(text, "DO403")
+    assert d.start.line == 2 and "gcc, musl-dev" in d.message
+
+
+# --- DO405 ---------------------------------------------------------------------------------
+
+NPM = "FROM node:20-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"
+
+
+def test_do405_npm_fix_adds_omit_dev() -> None:
+    assert "RUN npm ci --omit=dev\n" in fixed(NPM, "DO405", unsafe=True).text
+    assert fixed(NPM, "DO405").text == NPM  # unsafe only
+
+
+def test_do405_negatives() -> None:
+    assert codes(NPM.replace("npm ci", "npm ci --omit=dev"), "DO405") == []
+    assert codes(NPM.replace("WORKDIR", "ENV NODE_ENV=production\nWORKDIR"), "DO405") == []
+    assert codes(NPM.replace("npm ci", "npm install -g pm2"), "DO405") == []
+    assert codes(NPM.replace('CMD ["node", "server.js"]', 'CMD ["npm", "test"]'), "DO405") == []
+    assert codes(NPM.replace("FROM node:20-slim", "FROM node:20-slim AS dev"), "DO405") == []
+    assert codes("FROM node:20\nRUN yarn --version\nCMD [\"node\", \"a.js\"]\n", "DO405") == []
+
+
+def test_do405_manifest_without_dev_dependencies(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    assert codes(NPM, "DO405", context=tmp_path) == []
+    (tmp_path / "package.json").write_text('{"devDependencies": {"jest": "29"}}')
+    assert codes(NPM, "DO405", context=tmp_path) == ["DO405"]
+
+
+def test_do405_build_needs_dev_dependencies_says_split() -> None:
+    text = NPM.replace("RUN npm ci", "RUN npm ci\nRUN npm run build")
+    [d] = findings(text, "DO405")
+    assert "line 5" in d.message and "separate stage" in d.message and d.fix is None
+
+
+def test_do405_other_ecosystems() -> None:
+    base = "FROM python:3.12-slim\nRUN {}\nCMD [\"app\"]\n"
+    assert codes(base.format("pip install -r requirements/dev.txt"), "DO405") == ["DO405"]
+    assert codes(base.format("pip install -r requirements.txt"), "DO405") == []
+    assert codes(base.format("pip install -e '.[test]'"), "DO405") == ["DO405"]
+    assert codes(base.format("poetry install --no-root"), "DO405") == ["DO405"]
+    assert codes(base.format("poetry install --only main"), "DO405") == []
+    assert codes(base.format("uv sync --frozen --no-dev"), "DO405") == []
+    ruby = "FROM ruby:3.3-slim\n{}RUN bundle install\nCMD [\"rails\", \"s\"]\n"
+    assert codes(ruby.format(""), "DO405") == ["DO405"]
+    assert codes(ruby.format("ENV BUNDLE_WITHOUT=development:test\n"), "DO405") == []
+    php = "FROM php:8.3-fpm\nRUN composer install {}\nCMD [\"php-fpm\"]\n"
+    assert codes(php.format(""), "DO405") == ["DO405"]
+    assert codes(php.format("--no-dev"), "DO405") == []
