@@ -264,6 +264,8 @@ def directives(draw: st.DrawFn) -> tuple[str, str]:
         "# syntax=docker/dockerfile:1", "#syntax = docker/dockerfile:1.7-labs", "# check=skip=all",
         "# check=error=true", "# Syntax=foo", "#  escape  =  {e}", "# unknown=1", "# not a directive",
         "# escape={e}", "# escape={e}", "#escape={e}",
+        # Blanks that RE2's \s does or does not accept (Python's \s accepts them all).
+        "#\tescape\f=\f{e}", "#\vescape={e}", "# escape={e}\u00a0", "#\u2003syntax=x", "# escape= ", "# syntax=\t",
     ]
     for _ in range(draw(st.integers(0, 3))):
         lines.append(draw(st.sampled_from(pool)).format(e=escape))

@@ -114,6 +114,8 @@ def heredoc_from_word(word: str) -> HeredocHeader | None:
 
 
 def heredocs_from_line(line: str) -> list[HeredocHeader]:
+    if "<<" not in line:
+        return []  # the common case; the word lexer is the parser's most expensive step
     words = _shell_words(line, raw=True)
     if not words:
         return []

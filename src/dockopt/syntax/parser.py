@@ -129,8 +129,12 @@ def parse(source: str) -> Document:
     comments: list[str] = []
     i, count = 0, len(lines)
 
-    for number, (ls, le, _lf) in enumerate(lines, start=1):
-        if le - ls > MAX_LINE_BYTES // 4 and len(source[ls:le].encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+    for number, (ls, _le, lf) in enumerate(lines, start=1):
+        # bufio.Scanner counts raw bytes up to the newline: a CR, and the BOM on line 1, included.
+        end = lf - 1 if source[lf - 1 : lf] == "\n" else lf
+        if end - ls > MAX_LINE_BYTES // 4 and len(source[ls:end].encode("utf-8", "surrogatepass")) + (
+            3 if bom and number == 1 else 0
+        ) > MAX_LINE_BYTES:
             errors.append(SyntaxIssue(f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", number, number))
             break
     while i < count:
@@ -188,14 +192,6 @@ def parse(source: str) -> Document:
             add(cs, ce if ended else cs + cut)
 
         logical = "".join(logical_parts)
-        if not logical.strip(" \t\v\f\r"):
-            # Only an escape and blanks: BuildKit skips such a "line" (isEndOfLine && line == "").
-            if ended or i >= count:
-                for j in range(start_line - 1, i):
-                    s, _, f = lines[j]
-                    nodes.append(Trivia("orphan", s, f, source[s:f]))
-                comments = []
-                continue
         if has_empty_continuation:
             warnings.append(SyntaxIssue("empty continuation line", start_line, i))
 
@@ -244,6 +240,8 @@ def parse(source: str) -> Document:
             sub = instruction.onbuild
             sub.end, sub.line_start, sub.line_end = instruction.end, line_start, line_end
             sub.start_line, sub.end_line, sub.text = start_line, end_line, instruction.text
+        if issue is None and not instruction.known:
+            issue = f"unknown instruction: {instruction.keyword}"  # BuildKit's instruction parser refuses it
         if issue is not None:
             errors.append(SyntaxIssue(issue, start_line, end_line, first - line_start + 1))
         comments = []
