@@ -143,8 +143,10 @@ def lint(
         if not selector.enabled(code, display):
             continue
         severity = selector.severity(code, rule.severity)
+        overridden = severity != rule.severity
         for finding in rule.check(ctx):
-            diagnostics.append(_to_diagnostic(finding, code, rule.name, severity, document, display))
+            own = finding.severity if finding.severity is not None and not overridden else severity
+            diagnostics.append(_to_diagnostic(finding, code, rule.name, own, document, display))
     if extra is not None:
         # Findings from another tool (hadolint): the hook sees dockopt's own findings so it can
         # drop what they already report; selection and severity overrides apply to them too.

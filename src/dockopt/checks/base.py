@@ -32,6 +32,9 @@ class Finding:
     message: str
     fix: Fix | None = None
     related: list[tuple[str, int]] = field(default_factory=list)  # (description, source offset)
+    # A finding more (or less) serious than its rule's default, e.g. a live token format in
+    # DO202. A severity the user configures for the rule still wins.
+    severity: Severity | None = None
 
     @classmethod
     def at(cls, ins: Instruction, message: str, fix: Fix | None = None) -> Finding:
