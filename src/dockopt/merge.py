@@ -131,6 +131,8 @@ def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
     document = build.document
     if a.is_json or b.is_json or a.heredocs or b.heredocs:
         return None
+    if first.source is None or second.source is None:
+        return None  # not a POSIX shell (PowerShell, cmd): `&&` may not even exist there
     if first.stage is not second.stage or blocking_instruction(build, a, b) is not None:
         return None
     source = document.source
@@ -164,8 +166,6 @@ def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
     leak = state_leak(first)
     if leak:
         reasons.append(f"the first RUN's state would reach the second: {leak}")
-    if second.source is None:
-        reasons.append("the second RUN is not a POSIX shell script")
     if reasons:
         return MergePlan(edits, Applicability.UNSAFE, "; ".join(reasons))
     return MergePlan(edits, Applicability.SAFE, "")
