@@ -19,6 +19,9 @@ def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None
         return None, f"{path}:{error.line}: {error.message}"
     build_context = BuildContext.for_dockerfile(path, context_dir)
     ctx = LintContext(document, path, build_context, target)
+    from dockopt.cache import annotate_layers
+
+    annotate_layers(ctx)  # fills each layer's rebuilt_when from the cache model
     return ctx.layers, ""
 
 
