@@ -6,12 +6,12 @@ and never produces a traceback.
 """
 from __future__ import annotations
 
-import difflib
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockopt.config import Config, ConfigError, resolve_config
 from dockopt.diagnostics import Diagnostic
@@ -21,6 +21,9 @@ from dockopt.fix import fix_text
 from dockopt.report import FileReport
 from dockopt.syntax import Document
 from dockopt.selection import CliOverrides, RuleSelection
+
+if TYPE_CHECKING:
+    from dockopt.context import BuildContext
 
 # Files below this count are checked in-process: a pool's start-up costs more than it saves.
 PARALLEL_MIN_FILES = 16
@@ -57,13 +60,48 @@ def known_codes() -> dict[str, bool]:
     return {code: doc.default for code, doc in load_rulebook().items()}
 
 
+# Build contexts kept per process. Files come in path order (a pool worker gets a
+# contiguous chunk), so Dockerfiles that share a directory follow each other: a few entries
+# catch them all without holding many directory listings in memory.
+CONTEXT_CACHE_SIZE = 4
+
+
 class _Settings:
-    """Config and selection per config file, cached (thousands of files share a few configs)."""
+    """Config and selection per config file, cached (thousands of files share a few configs);
+    build contexts per directory, cached (a directory is listed once, not once per
+    Dockerfile in it and once per fix pass)."""
 
     def __init__(self, options: RunOptions) -> None:
         self.options = options
         self._known = known_codes()
         self._by_config: dict[Path | None, tuple[Config, RuleSelection]] = {}
+        self._contexts: OrderedDict[tuple[Path, bool, Path | None], BuildContext] = OrderedDict()
+
+    def build_context(self, path: Path, config: Config) -> BuildContext:
+        """The build context of the Dockerfile at ``path`` (``BuildContext.for_dockerfile``).
+
+        Two Dockerfiles with the same context directory and the same ignore file get the
+        same context: its listing and answers depend on nothing else.
+        """
+        from dockopt.context import find_ignore_file
+
+        context_dir = self.options.context or config.context
+        if path.name == "-" or not path.parent.exists():
+            return _build_context(path, config, self.options)
+        root = context_dir if context_dir is not None else path.parent
+        key = (root, context_dir is not None, find_ignore_file(path, root))
+        found = self._contexts.get(key)
+        if found is None:
+            found = self._contexts[key] = _build_context(path, config, self.options)
+            while len(self._contexts) > CONTEXT_CACHE_SIZE:
+                self._contexts.popitem(last=False)
+        else:
+            self._contexts.move_to_end(key)
+        return found
+
+    def forget_contexts(self) -> None:
+        """Drop cached listings: ``fix`` is about to write into a context directory."""
+        self._contexts.clear()
 
     def for_file(self, path: Path) -> tuple[Config, RuleSelection]:
         config = resolve_config(path, self.options.config_file, self.options.no_config)
@@ -76,7 +114,7 @@ class _Settings:
         return cached
 
 
-def _build_context(path: Path, config: Config, options: RunOptions):  # type: ignore[no-untyped-def]
+def _build_context(path: Path, config: Config, options: RunOptions) -> BuildContext:
     from dockopt.context import BuildContext
 
     context_dir = options.context or config.context
@@ -89,7 +127,7 @@ def _lint_source(source: SourceFile, display: str, settings: _Settings) -> tuple
     options = settings.options
     config, selection = settings.for_file(source.path)
     target = options.target or config.target
-    build_context = _build_context(source.path, config, options)
+    build_context = settings.build_context(source.path, config)
     use_hadolint = options.hadolint if options.hadolint is not None else bool(config.hadolint)
     extra = None
     if use_hadolint:
@@ -127,6 +165,10 @@ def check_one(path: Path, display: str, settings: _Settings, stdin_text: str | N
 
 def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | None = None) -> FileOutcome:
     options = settings.options
+    if not options.diff and stdin_text is None:
+        # This run writes Dockerfiles: a listing made before another file was fixed could be
+        # stale (sizes), so contexts are shared only between the passes over this one file.
+        settings.forget_contexts()
     try:
         source = _source(path, display, stdin_text)
         config, selection = settings.for_file(source.path)
@@ -141,6 +183,8 @@ def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | Non
         outcome.new_text = result.text
         if result.changed:
             if options.diff:
+                import difflib  # only --diff needs it: keep it off the start-up path
+
                 outcome.diff = "".join(
                     difflib.unified_diff(
                         source.text.splitlines(keepends=True),
@@ -191,6 +235,10 @@ def _work(item: tuple[str, Path, str]) -> FileOutcome:
 def run_files(mode: str, paths: Iterable[Path], options: RunOptions) -> list[FileOutcome]:
     items = [(mode, path, display_path(path)) for path in paths]
     if options.jobs > 1 and len(items) >= PARALLEL_MIN_FILES:
+        # Imported here: concurrent.futures (with multiprocessing) costs ~10 ms of start-up,
+        # which a single-file run (an editor, a pre-commit hook) should not pay.
+        from concurrent.futures import ProcessPoolExecutor
+
         chunk = max(1, len(items) // (options.jobs * 8))
         with ProcessPoolExecutor(options.jobs, initializer=_init_worker, initargs=(options,)) as pool:
             return list(pool.map(_work, items, chunksize=chunk))

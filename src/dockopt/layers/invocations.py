@@ -7,6 +7,7 @@ known statically), its redirects, and its span in the Dockerfile. Wrappers (``su
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -63,8 +64,21 @@ class Invocation:
         return [a for a in self.argv if a is None or not a.startswith("-")]
 
 
+# Computed once per Run: the simulator and several rules (through LintContext.invocations,
+# and modules that call this directly) all read the same RUNs. Weak keys: an entry goes
+# away with its Build. Callers only read invocations, never change them.
+_BY_RUN: weakref.WeakKeyDictionary[Run, tuple[Invocation, ...]] = weakref.WeakKeyDictionary()
+
+
 def invocations(run: Run) -> Iterator[Invocation]:
     """Every command the RUN executes, in order, wrappers and ``sh -c`` unwrapped."""
+    found = _BY_RUN.get(run)
+    if found is None:
+        found = _BY_RUN[run] = tuple(_of_run(run))
+    return iter(found)
+
+
+def _of_run(run: Run) -> Iterator[Invocation]:
     source = run.source
     script = run.script
     if source is None or script is None:

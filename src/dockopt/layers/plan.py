@@ -79,6 +79,9 @@ class StagePlan:
     layers: list[Layer] = field(default_factory=list)
     waste: list[Waste] = field(default_factory=list)
     left: list[tuple[Effect, Instruction]] = field(default_factory=list)  # alive at the end of the stage
+    # Every path alive at the end of the stage, inherited from a FROM stage or not, with the
+    # effect that last wrote it: the simulated final filesystem (``left`` is only this stage's part).
+    alive: dict[str, Effect] = field(default_factory=dict)
 
     @property
     def total(self) -> int:

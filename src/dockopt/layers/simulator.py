@@ -10,7 +10,10 @@ an earlier layer copies the whole file into the new layer: the earlier copy is w
 from __future__ import annotations
 
 import fnmatch
+import functools
 import posixpath
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dockopt.layers.base_images import DOCKER_CLEAN, family_of, has_docker_clean
@@ -33,16 +36,46 @@ class _Entry:
 
 def covers(pattern: str, path: str) -> bool:
     """Whether removing ``pattern`` (maybe a glob) removes what ``path`` holds."""
-    p, q = pattern.rstrip("/"), path.rstrip("/")
-    if not p:
-        return True  # rm -rf /
-    if q == p or q.startswith(p + "/"):
-        return True
-    if p.endswith("/*") and (q == p[:-2] or q.startswith(p[:-2] + "/")):
-        return True
-    if any(ch in p for ch in "*?["):
-        return fnmatch.fnmatchcase(q, p) or fnmatch.fnmatchcase(q, p + "/*")
-    return False
+    return _Coverage(pattern).covers(path)
+
+
+class _Coverage:
+    """``covers(pattern, path)`` with the pattern's work done once: ``apply`` asks it about
+    every alive path (the hottest loop of a lint run)."""
+
+    __slots__ = ("everything", "plain", "below", "star_base", "star_below", "globs")
+
+    def __init__(self, pattern: str) -> None:
+        p = pattern.rstrip("/")
+        self.everything = not p  # rm -rf /
+        self.plain = p
+        self.below = p + "/"
+        star = p.endswith("/*")
+        self.star_base = p[:-2] if star else None
+        self.star_below = p[:-2] + "/" if star else None
+        self.globs = (fnmatch.translate(p), fnmatch.translate(p + "/*")) if any(ch in p for ch in "*?[") else None
+
+    def covers(self, path: str) -> bool:
+        if self.everything:
+            return True
+        q = path.rstrip("/")
+        if q == self.plain or q.startswith(self.below):
+            return True
+        if self.star_base is not None and (q == self.star_base or q.startswith(self.star_below)):  # type: ignore[arg-type]
+            return True
+        if self.globs is not None:
+            return _glob_match(self.globs[0], q) or _glob_match(self.globs[1], q)
+        return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_glob(regex: str) -> Callable[[str], re.Match[str] | None]:
+    return re.compile(regex).match
+
+
+def _glob_match(regex: str, path: str) -> bool:
+    # What fnmatch.fnmatchcase does, minus its per-call translation lookup.
+    return _compiled_glob(regex)(path) is not None
 
 
 PARTIAL_CATEGORIES = frozenset({"source", "build-dir", "extracted"})
@@ -61,10 +94,14 @@ def inside(pattern: str, entry: Effect) -> bool:
     Only for trees a command owns outright: a removal under a shared directory says nothing
     about which command's bytes it removes.
     """
+    return _inside(pattern.rstrip("/"), entry)
+
+
+def _inside(stripped_pattern: str, entry: Effect) -> bool:
     tree = entry.path
-    if not tree.endswith("/") or entry.category not in PARTIAL_CATEGORIES or not owned_tree(tree):
-        return False
-    return pattern.rstrip("/").startswith(tree)
+    # The prefix test first: it is the cheap one, and false for nearly every alive path.
+    return (stripped_pattern.startswith(tree) and tree.endswith("/") and entry.category in PARTIAL_CATEGORIES
+            and owned_tree(tree))
 
 
 class _StageSimulator:
@@ -96,8 +133,10 @@ class _StageSimulator:
         # A non-recursive chmod/chown/touch rewrites the named file or directory inode only,
         # not what lies below it; a recursive one (path ending in "/") rewrites the tree.
         exact = effect.kind is EffectKind.REWRITE and not effect.is_tree
+        target = effect.path.rstrip("/")
+        coverage = _Coverage(effect.path)
         for path, entry in list(self.alive.items()):
-            if (path.rstrip("/") == effect.path.rstrip("/") and not entry.effect.is_tree) if exact else covers(effect.path, path):
+            if (path.rstrip("/") == target and not entry.effect.is_tree) if exact else coverage.covers(path):
                 matched = True
                 if entry.layer is layer:
                     layer.added -= entry.effect.size or 0
@@ -107,7 +146,7 @@ class _StageSimulator:
                 if effect.kind is EffectKind.REWRITE:
                     self.alive[path] = _Entry(effect, layer, ins)
                     layer.added += entry.effect.size or 0
-            elif entry.layer is not layer and inside(effect.path, entry.effect):
+            elif entry.layer is not layer and _inside(target, entry.effect):
                 matched = True
                 self.plan.waste.append(Waste(entry.effect, entry.instruction, effect, ins, None))
         if effect.kind is EffectKind.REWRITE and not matched:
@@ -136,9 +175,12 @@ class _StageSimulator:
             elif ins.name == "USER" and ins.values:
                 user = ins.values[0].split(":", 1)[0]
                 self.home = "/root" if user in ("root", "0") else f"/home/{user}"
+        # By identity: ``in self.plan.layers`` would compare Layer dataclasses field by field.
+        own_layers = {id(layer) for layer in self.plan.layers}
         for path, entry in self.alive.items():
-            if entry.layer in self.plan.layers:
+            if id(entry.layer) in own_layers:
                 self.plan.left.append((entry.effect, entry.instruction))
+            self.plan.alive[path] = entry.effect
         return self.plan
 
     def _state(self, env: dict[str, str] | None = None, mounts: tuple[str, ...] = ()) -> ShellState:

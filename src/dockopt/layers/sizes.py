@@ -27,16 +27,27 @@ PACKAGE_SIZES: dict[str, int] = {
     # Measured: `apt-get install -y --no-install-recommends build-essential` on bookworm-slim
     # added 304,417,830 bytes (366,046,661 with recommends).
     "build-essential": 304_417_830,
+    # Measured (dockopt verify e2e, 2026-11-23): on debian:bookworm-slim after `apt-get update`,
+    # one package per RUN with --no-install-recommends, `docker history` layer sizes: gcc alone
+    # 164,203,303 (binutils, cpp-12, gcc-12, libgcc-12-dev come along; the typical 140 MB below
+    # is 11% low, inside the e2e suite's tolerance), then libc6-dev 28,229,033 (linux-libc-dev,
+    # libcrypt-dev, rpcsvc-proto), python3 36,177,184, then python3-pip 26,716,491; make on its
+    # own 1,176,531. libc6-dev had no estimate at all: a gcc + libc6-dev split was 15% low.
     "gcc": 140 * MB,
+    "libc6-dev": 28_229_033,
     "g++": 160 * MB,
     "clang": 350 * MB,
     "make": 1 * MB,
     "cmake": 40 * MB,
-    "git": 45 * MB,
+    # Measured (dockopt verify e2e, 2026-11-23; a real Dockerfile's DO103 merge was 9x off on
+    # ca-certificates): on bookworm-slim after `apt-get update`, --no-install-recommends, one per
+    # RUN in this order: ca-certificates 9,250,164 (it depends on openssl; 9,250,140 with
+    # recommends), wget 1,553,808, git 93,409,650 (perl and libcurl3-gnutls come along).
+    "git": 93_409_650,
     "curl": 12 * MB,  # measured: the curl install layer on bookworm-slim, 12,027,207 bytes
     "jq": 1_963_260,  # measured, --no-install-recommends
-    "wget": 4 * MB,
-    "ca-certificates": 1 * MB,
+    "wget": 1_553_808,
+    "ca-certificates": 9_250_164,
     "python3": 30 * MB,
     "python3-pip": 25 * MB,
     "python3-dev": 60 * MB,

@@ -82,7 +82,17 @@ class _Directives:
 
     def continuation(self, content: str) -> int:
         """Index where the continuation escape starts, or -1 when the line ends the instruction."""
-        m = self._continuation.search(content)
+        # Called on every line: decide on the last non-blank character before running the
+        # regex (which scans the whole line). The escape can only be that character.
+        # (A line never ends in "\n" here; if one did, `$` could match before it: no shortcut.)
+        stripped = content.rstrip(" \t")
+        if content.endswith("\n"):
+            start = 0
+        elif stripped.endswith(self.escape):
+            start = max(len(stripped) - 2, 0)
+        else:
+            return -1
+        m = self._continuation.search(content, start)
         return -1 if m is None else m.start()
 
     def check(self, token: str, line: int, start: int, end: int) -> str | None:

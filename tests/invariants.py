@@ -1,0 +1,198 @@
+"""Per-file invariant checks behind ``test_corpus_invariants.py`` (they run in worker processes).
+
+``check_file(path)`` lints one file with every rule, fixes it (safe fixes, then safe and
+unsafe ones) and returns what it found as plain, picklable data: a list of ``Problem``s
+(each naming the invariant it breaks) and counters for the summary. Nothing here raises:
+an exception inside dockopt is itself a problem (``crash``) carrying the traceback.
+
+The invariants, per fix mode (``safe``, ``unsafe``):
+
+- ``idempotent``: fixing the fixed text again changes nothing;
+- ``reparse``: a changed text parses without errors;
+- ``untouched``: a text with no applicable fix comes back byte-identical;
+- ``comments``: every comment line of the original is still there, as a multiset of
+  whitespace-trimmed lines (a fix may move a comment, never drop one);
+- ``kept-text``: every line outside the instructions a fix edited is still there, as a
+  multiset of lines with all whitespace removed (a fix may re-indent or move them; it may
+  not change a byte that is not whitespace). An instruction counts as edited when its
+  text no longer occurs among the fixed document's instructions;
+- ``filesystem`` (safe fixes only): the simulated final filesystem is the same, see
+  ``final_filesystem``.
+"""
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockopt.checks import all_rules
+from dockopt.context import BuildContext
+from dockopt.diagnostics import Severity
+from dockopt.engine import LintResult, lint
+from dockopt.fileio import FileError, read_source
+from dockopt.fix import FixResult, applicable, fix_text
+from dockopt.layers import simulate
+from dockopt.model import build_model
+from dockopt.syntax import parse
+
+ALL_CODES = frozenset(all_rules())
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    invariant: str  # "crash", "idempotent", "reparse", "untouched", "comments", "kept-text", "filesystem"
+    mode: str  # "lint", "safe", "unsafe"
+    path: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.path} [{self.mode}] {self.invariant}: {self.detail}"
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+class Everything:
+    """A selector enabling every rule at its default severity (``--select ALL``)."""
+
+    def enabled(self, code: str, path: str | None) -> bool:
+        return True
+
+    def severity(self, code: str, default: Severity) -> Severity:
+        return default
+
+
+def linter(path: Path) -> Callable[[str], LintResult]:
+    """Lint a text as ``dockopt check --select ALL PATH`` would (same build context)."""
+    context = BuildContext.for_dockerfile(path, None)
+    return lambda text: lint(text, str(path), Everything(), path=path, build_context=context)
+
+
+def final_filesystem(text: str) -> frozenset[str] | None:
+    """The simulated final filesystem: the set of paths alive at the end of the shipped stage.
+
+    "Alive" is the simulator's notion: every path a COPY/ADD/RUN of that stage or of the
+    stages its FROM chain builds on created or rewrote, and no later instruction removed.
+    Paths are as the simulator normalises them (absolute, a trailing ``/`` for a directory
+    tree, globs kept as written). Only the set of paths is compared, not sizes or which
+    command wrote them: a safe fix may move the command that creates a file (into an
+    earlier RUN, into ``COPY --chmod``); it may not make a path appear or disappear.
+    ``None`` when the text does not parse or has no stage.
+    """
+    document = parse(text)
+    if document.errors:
+        return None
+    build = build_model(document)
+    final = build.final_stage()
+    if final is None:
+        return None
+    return frozenset(simulate(build, None).stage_plan(final).alive)
+
+
+def comment_lines(text: str) -> Counter[str]:
+    return Counter(line.strip() for line in text.splitlines() if line.lstrip().startswith("#"))
+
+
+def kept_lines(original: str, fixed: str) -> Counter[str]:
+    """Lines of ``original`` outside the instructions the fix edited, whitespace removed."""
+    before, after = parse(original), parse(fixed)
+    surviving = Counter(ins.text.strip() for ins in after.instructions)
+    edited_lines: set[int] = set()
+    for ins in before.instructions:
+        key = ins.text.strip()
+        if surviving[key] > 0:
+            surviving[key] -= 1
+        else:
+            edited_lines.update(range(ins.start_line, ins.end_line + 1))
+    return Counter(
+        squeezed
+        for number, line in enumerate(original.splitlines(), start=1)
+        if number not in edited_lines and (squeezed := "".join(line.split()))
+    )
+
+
+def _missing(expected: Counter[str], actual: Counter[str]) -> str:
+    lost = expected - actual
+    return "; ".join(f"{n}x {line[:80]!r}" for line, n in list(lost.items())[:3]) if lost else ""
+
+
+def _first_difference(a: str, b: str) -> str:
+    for number, (x, y) in enumerate(zip(a.splitlines(), b.splitlines()), start=1):
+        if x != y:
+            return f"line {number}: {x[:70]!r} -> {y[:70]!r}"
+    return f"{len(a.splitlines())} lines -> {len(b.splitlines())} lines"
+
+
+def _check_fix(result: FileResult, mode: str, text: str, base: LintResult, run: Callable[[str], LintResult]) -> None:
+    unsafe = mode == "unsafe"
+    fixed = fix_text(text, run, unsafe=unsafe)
+
+    def problem(invariant: str, detail: str) -> None:
+        result.problems.append(Problem(invariant, mode, result.path, detail))
+
+    if not any(applicable(d.fix, unsafe) for d in base.diagnostics):
+        if fixed.text != text:
+            problem("untouched", f"no applicable fix, yet the text changed ({_first_difference(text, fixed.text)})")
+        return
+    if not fixed.changed:
+        result.counts[f"{mode}: fixable, nothing applied"] += 1
+        if fixed.text != text:
+            problem("untouched", "no fix applied, yet the text changed")
+        return
+    result.counts[f"{mode}: files changed"] += 1
+    result.counts[f"{mode}: fixes applied"] += len(fixed.applied)
+    _check_fixed_text(result, problem, text, fixed, run, unsafe)
+
+
+def _check_fixed_text(result: FileResult, problem: Callable[[str, str], None], text: str, fixed: FixResult,
+                      run: Callable[[str], LintResult], unsafe: bool) -> None:
+    codes = ",".join(sorted({d.code for d in fixed.applied}))
+    errors = parse(fixed.text).errors
+    if errors:
+        problem("reparse", f"[{codes}] fixed text does not parse: line {errors[0].line}: {errors[0].message}")
+    again = fix_text(fixed.text, run, unsafe=unsafe)
+    if again.text != fixed.text:
+        again_codes = ",".join(sorted({d.code for d in again.applied}))
+        problem("idempotent", f"[{codes}] a second fix applied {again_codes}: "
+                f"{_first_difference(fixed.text, again.text)}")
+    lost = _missing(comment_lines(text), comment_lines(fixed.text))
+    if lost:
+        problem("comments", f"[{codes}] comment lines lost: {lost}")
+    lost = _missing(kept_lines(text, fixed.text), Counter("".join(line.split()) for line in fixed.text.splitlines()))
+    if lost:
+        problem("kept-text", f"[{codes}] lines outside the edited instructions changed: {lost}")
+    if not unsafe:
+        before, after = final_filesystem(text), final_filesystem(fixed.text)
+        if before != after:
+            gone = sorted((before or frozenset()) - (after or frozenset()))[:3]
+            new = sorted((after or frozenset()) - (before or frozenset()))[:3]
+            problem("filesystem", f"[{codes}] simulated final filesystem differs: gone {gone}, new {new}")
+
+
+def check_file(path: Path) -> FileResult:
+    """Every invariant on one corpus file; never raises."""
+    result = FileResult(str(path))
+    try:
+        text = read_source(path).text
+    except FileError:
+        result.counts["unreadable (reported as an error, exit 2)"] += 1
+        return result
+    mode = "lint"
+    try:
+        run = linter(path)
+        base = run(text)
+        result.counts["files"] += 1
+        result.counts["findings"] += len(base.diagnostics)
+        if base.document.errors:
+            result.counts["syntax errors (never fixed)"] += 1
+        for mode in ("safe", "unsafe"):
+            _check_fix(result, mode, text, base, run)
+    except Exception:  # noqa: BLE001 - the invariant under test: dockopt never raises
+        result.problems.append(Problem("crash", mode, str(path), traceback.format_exc(limit=-6)))
+    return result
