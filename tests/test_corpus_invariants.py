@@ -49,17 +49,7 @@ def results() -> list[FileResult]:
 # path, invariant, mode) -> what is wrong and what it needs. They do not fail the invariant
 # tests, but ``test_known_problems_still_reproduce`` fails once one is fixed, so that the
 # entry is removed and the invariant guards that file again.
-KNOWN_PROBLEMS: dict[tuple[str, str, str], str] = {
-    ("real/kubernetes__release/images__build__cross__default__Dockerfile", "filesystem", "safe"):
-        "merge.plan_merge calls the DO105 merge of lines 54+71 safe although the second RUN's script "
-        "does not parse (tree-sitter-bash rejects `done fi`, which sh accepts): the merged RUN cannot be "
-        "analysed and line 54's packages vanish from the simulation. Needs: unsafe when "
-        "second.script.has_errors, as state_leak already does for the first RUN",
-    ("real/pytorch__serve/docker__Dockerfile.rocm", "comments", "unsafe"):
-        "merge.plan_merge drops comment lines between `RUN \\` and the second RUN's first argument "
-        "(second_body starts at args_start): the DO105 merge at line 87 loses "
-        "'# Install ROCm version specific binary ...'. Needs: keep those lines like the ones between the RUNs",
-}
+KNOWN_PROBLEMS: dict[tuple[str, str, str], str] = {}
 
 
 def _key(problem: Problem) -> tuple[str, str, str]:

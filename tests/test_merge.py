@@ -101,3 +101,14 @@ def test_three_runs_merge_over_passes() -> None:
 )
 def test_has_comment(text: str, expected: bool) -> None:
     assert has_comment(text) is expected
+
+
+def test_comment_lines_before_the_second_command_are_kept() -> None:
+    text, _, _ = merge("FROM a\nRUN a\nRUN \\\n# why b\n    b\n")
+    assert text is not None and "# why b" in text
+    assert parse(text).instructions[1].logical.split() == ["RUN", "a", "&&", "b"]
+
+
+def test_second_script_that_does_not_parse_is_unsafe() -> None:
+    _, applicability, why = merge("FROM a\nRUN a\nRUN for x in 1; do echo; done fi\n")
+    assert applicability is Applicability.UNSAFE and "does not parse" in why

@@ -18,7 +18,7 @@ from dockopt.verify.fixing import plan_fixes, secret_rewrite
 from dockopt.verify.layermap import history_keyword, map_history, map_steps
 from dockopt.verify.report import ImageSide, VerifyReport, docker_size, to_json, to_text
 from dockopt.verify.secret_proof import secret_targets
-from dockopt.verify.session import choose_builder
+from dockopt.verify.session import choose_builder, legacy_created_images
 
 CASES = Path(__file__).parent / "e2e" / "cases"
 
@@ -202,3 +202,28 @@ def test_text_and_json_of_a_failed_original() -> None:
     data = to_json(report)
     assert data["fixed"] is None and data["filesystem_equal"] is None and data["exit_code"] == 2
     assert data["original"]["size_bytes"] is None and data["original"]["layers"] == []
+
+
+def test_legacy_created_images_are_the_steps_it_ran() -> None:
+    log = """\
+Step 1/6 : FROM busybox:latest AS build
+ ---> 84ee0884b853
+Step 2/6 : RUN echo a > /a
+ ---> Running in 0123456789ab
+Removing intermediate container 0123456789ab
+ ---> 1111111111aa
+Step 3/6 : COPY x /x
+ ---> Using cache
+ ---> 2222222222bb
+Step 4/6 : FROM busybox:latest
+ ---> 84ee0884b853
+Step 5/6 : COPY --from=build /a /a
+ ---> 3333333333cc
+Step 6/6 : CMD ["sh"]
+ ---> Running in 456789abcdef
+Removing intermediate container 456789abcdef
+ ---> 4444444444dd
+Successfully built 4444444444dd
+"""
+    # the base (FROM) and the cached step's image existed before: never ours to remove
+    assert legacy_created_images(log) == ["1111111111aa", "3333333333cc", "4444444444dd"]

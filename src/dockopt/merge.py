@@ -150,7 +150,15 @@ def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
     head_end = a.end
     while head_end > a.start and source[head_end - 1] in " \t;":
         head_end -= 1  # "a;" + "&& b" would not parse
-    second_body = source[b.to_source(b.args_start) : b.end]
+    args_src = b.to_source(b.args_start)
+    head = source[b.start + len(b.keyword) : args_src]
+    if any(line.strip().startswith("#") for line in head.splitlines()):
+        # Comment lines between `RUN \` and the command: keep them inside the continuation.
+        if b.flags:
+            return None
+        second_body = head.lstrip(" \t") + source[args_src : b.end]
+    else:
+        second_body = source[args_src : b.end]
     comments = "".join(f"{line.rstrip()}{nl}" for line in kept)
     if leading:
         joined = f" {escape}{nl}{comments}{indent}&& {second_body}"
@@ -163,6 +171,8 @@ def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
         reasons.append("the RUNs have different flags")
     if first.shell != second.shell:
         reasons.append("the RUNs use different shells")
+    if second.script is None or second.script.has_errors:
+        reasons.append("the second RUN's script does not parse here, so its equivalence is unproven")
     leak = state_leak(first)
     if leak:
         reasons.append(f"the first RUN's state would reach the second: {leak}")

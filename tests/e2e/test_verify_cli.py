@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -154,3 +155,23 @@ def test_safe_fix_that_changes_the_image_is_a_bug_exit_1(
     assert ("dockopt verify: this is a bug in dockopt: a safe fix changed the image (DO104 line 4); "
             "differing paths: /usr/local/bin/tool") in out
     assert "expected: unsafe fixes" not in out
+
+
+@pytest.mark.engine
+def test_legacy_multi_stage_leaves_no_images_behind(engine: DockerEngine, tmp_path: Path) -> None:
+    # The legacy builder leaves a multi-stage build's builder stage as an untagged image.
+    marker = f"dockopt-leftover-{uuid.uuid4().hex[:12]}"
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM busybox:latest AS build\nRUN echo {marker} > /a\n"
+        "FROM busybox:latest\nCOPY --from=build /a /a\nCMD [\"cat\", \"/a\"]\n")
+    proc = run_cli(str(tmp_path / "Dockerfile"), "--rebuild-after", str(tmp_path / "Dockerfile"),
+                   env={"DOCKER_BUILDKIT": "0"})
+    assert proc.returncode == 0, proc.stderr
+    assert "legacy builder" in proc.stdout
+    listed = subprocess.run([engine.cli, "images", "-a", "-q", "--no-trunc"], capture_output=True, text=True,
+                            env={**os.environ, "DOCKER_HOST": engine.docker_host or ""}, check=True).stdout.split()
+    for image in dict.fromkeys(listed):
+        history = subprocess.run([engine.cli, "history", "--no-trunc", "--format", "{{.CreatedBy}}", image],
+                                 capture_output=True, text=True,
+                                 env={**os.environ, "DOCKER_HOST": engine.docker_host or ""}).stdout
+        assert marker not in history, f"verify left image {image} behind"

@@ -10,10 +10,7 @@ an earlier layer copies the whole file into the new layer: the earlier copy is w
 from __future__ import annotations
 
 import fnmatch
-import functools
 import posixpath
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from dockopt.layers.base_images import DOCKER_CLEAN, family_of, has_docker_clean
@@ -53,7 +50,7 @@ class _Coverage:
         star = p.endswith("/*")
         self.star_base = p[:-2] if star else None
         self.star_below = p[:-2] + "/" if star else None
-        self.globs = (fnmatch.translate(p), fnmatch.translate(p + "/*")) if any(ch in p for ch in "*?[") else None
+        self.globs = (p, p + "/*") if any(ch in p for ch in "*?[") else None
 
     def covers(self, path: str) -> bool:
         if self.everything:
@@ -64,18 +61,9 @@ class _Coverage:
         if self.star_base is not None and (q == self.star_base or q.startswith(self.star_below)):  # type: ignore[arg-type]
             return True
         if self.globs is not None:
-            return _glob_match(self.globs[0], q) or _glob_match(self.globs[1], q)
+            # fnmatch keeps the compiled patterns (an LRU cache): nothing to precompile here.
+            return fnmatch.fnmatchcase(q, self.globs[0]) or fnmatch.fnmatchcase(q, self.globs[1])
         return False
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled_glob(regex: str) -> Callable[[str], re.Match[str] | None]:
-    return re.compile(regex).match
-
-
-def _glob_match(regex: str, path: str) -> bool:
-    # What fnmatch.fnmatchcase does, minus its per-call translation lookup.
-    return _compiled_glob(regex)(path) is not None
 
 
 PARTIAL_CATEGORIES = frozenset({"source", "build-dir", "extracted"})

@@ -284,8 +284,11 @@ def to_text(report: VerifyReport) -> str:
         orig = report.original.size_bytes or 0
         pct = f", {100 * report.saved_bytes / orig:.1f}%" if orig else ""
         fewer = (report.original.layer_count or 0) - (report.fixed.layer_count or 0) if report.fixed else 0
-        out.append(f"saved: {report.saved_bytes:,} bytes ({docker_size(report.saved_bytes)}{pct}), "
-                   f"{fewer} layer{'s' if abs(fewer) != 1 else ''} fewer")
+        layers = f"{abs(fewer)} layer{'s' if abs(fewer) != 1 else ''} {'fewer' if fewer >= 0 else 'more'}"
+        if report.saved_bytes >= 0:
+            out.append(f"saved: {report.saved_bytes:,} bytes ({docker_size(report.saved_bytes)}{pct}), {layers}")
+        else:  # e.g. a manifest copied on its own before the sources: a few bytes for a cached install
+            out.append(f"grew: {-report.saved_bytes:,} bytes ({docker_size(-report.saved_bytes)}), {layers}")
     if report.estimated_saved_bytes is not None:
         partial = "; some sizes unknown to dockopt" if report.estimate_partial else ""
         out.append(f"dockopt's estimate: {report.estimated_saved_bytes:,} bytes saved (simulated layers "
