@@ -20,12 +20,7 @@ INSTALLS = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "bui
 
 
 def _sub(inv: Invocation) -> str | None:
-    for arg in inv.argv:
-        if arg is None:
-            return None
-        if not arg.startswith("-"):
-            return arg
-    return None
+    return inv.subcommand
 
 
 class AptUpdateSeparate(Rule):

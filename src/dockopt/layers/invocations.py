@@ -60,6 +60,16 @@ class Invocation:
         return None
 
     @property
+    def subcommand(self) -> str | None:
+        """The first non-option argument (``install`` in ``apt-get -y install x``); None if unknown."""
+        for arg in self.argv:
+            if arg is None:
+                return None
+            if not arg.startswith("-"):
+                return arg
+        return None
+
+    @property
     def positionals(self) -> list[str | None]:
         return [a for a in self.argv if a is None or not a.startswith("-")]
 

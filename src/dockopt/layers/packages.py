@@ -16,12 +16,7 @@ C, R = EffectKind.CREATE, EffectKind.REMOVE
 
 
 def _subcommand(inv: Invocation) -> str | None:
-    for arg in inv.argv:
-        if arg is None:
-            return None
-        if not arg.startswith("-"):
-            return arg
-    return None
+    return inv.subcommand
 
 
 _VALUE_OPTIONS = frozenset({"-t", "--target-release", "-o", "--option", "--virtual", "--repository", "-X"})

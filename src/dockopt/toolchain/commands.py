@@ -43,12 +43,7 @@ def _words(inv: Invocation) -> list[str]:
 
 
 def _sub(inv: Invocation) -> str | None:
-    for arg in inv.argv:
-        if arg is None:
-            return None
-        if not arg.startswith("-"):
-            return arg
-    return None
+    return inv.subcommand
 
 
 def _python_module(inv: Invocation) -> tuple[str, list[str | None]] | None:
