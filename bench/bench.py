@@ -251,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dockopt = dockopt_argv()
         sample = sorted(files, key=lambda p: (p.stat().st_size, str(p)))[len(files) // 2]
         single = [*dockopt, "check", "--select", "ALL", str(sample)]
+        load_before = os.getloadavg()
         cold, _ = median_runs(single, env, 1)  # fills the bytecode cache: the cache-less first run
         check = [*dockopt, "check", "--select", "ALL"]
         rows = [
@@ -270,12 +271,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             hadolint = run_series(f"hadolint, batches of {HADOLINT_BATCH}", batches, len(paths), env, tmp / "hadolint")
             rows.append(hadolint)
         dockopt_single, dockopt_single_rss = median_runs(single, env, args.repeat)
+        default_single, _ = median_runs([*dockopt, "check", str(sample)], env, args.repeat)
         hadolint_single = hadolint_single_rss = None
         if hadolint_bin:
             hadolint_single, hadolint_single_rss = median_runs([hadolint_bin, "--no-fail", str(sample)], env,
                                                                args.repeat)
         parse_fps, parse_mbps = parse_throughput(files)
+        load_after = os.getloadavg()
         info = machine()
+        # Other work on the machine slows every figure down: say how busy it was.
+        info["load average (1 min) before / after"] = f"{load_before[0]:.2f} / {load_after[0]:.2f}"
         info["dockopt"] = version([*dockopt, "--version"], env)
         if hadolint_bin:
             info["hadolint"] = version([hadolint_bin, "--version"], env)
@@ -290,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out += ["", "| single file (median of %d runs) | wall (ms) | max RSS |" % args.repeat, "|---|---:|---:|",
             f"| dockopt check --select ALL ({sample.stat().st_size} bytes) | {dockopt_single * 1000:.0f} "
             f"| {mb(dockopt_single_rss)} |"]
+    out.append(f"| dockopt check (default rules) | {default_single * 1000:.0f} | |")
     if hadolint_single is not None and hadolint_single_rss is not None:
         out.append(f"| hadolint | {hadolint_single * 1000:.0f} | {mb(hadolint_single_rss)} |")
     out += [f"| dockopt, first run without a bytecode cache | {cold * 1000:.0f} | |", "",
