@@ -19,7 +19,8 @@ What is measured, and why this way:
 - Start-up is the median of ``--repeat`` single-file runs of each tool on the median-sized
   corpus file. Python reads its bytecode cache as an installed wheel would (pip compiles
   on install): the benchmark runs with a private ``PYTHONPYCACHEPREFIX`` that one warm-up
-  run fills, and reports the first, cache-less, run separately.
+  run fills, and reports the first, cache-less, run separately. Because hadolint's own time
+  varies with the file, both tools are also timed on the files at the size deciles.
 - ``parse`` alone is in-process (no start-up): the syntax layer's files/s and MB/s.
 
 Only the standard library is used; nothing here is imported by the package or the tests.
@@ -43,6 +44,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT.parent / "shared" / "corpus" / "real"
 HADOLINT_BATCH = 200
+SPREAD_REPEAT = 7  # runs per tool per decile file
 SKIP_NAMES = {"MANIFEST.tsv", "README.md"}
 
 
@@ -155,6 +157,12 @@ def median_runs(argv: list[str], env: dict[str, str], repeat: int) -> tuple[floa
             walls.append(wall)
             rss = max(rss, max_rss)
     return statistics.median(walls), rss
+
+
+def size_deciles(files: list[Path]) -> list[Path]:
+    """The files at the 10th, 20th, ... 90th percentile of size: a spread of typical inputs."""
+    by_size = sorted(files, key=lambda p: (p.stat().st_size, str(p)))
+    return [by_size[len(by_size) * k // 10] for k in range(1, 10)] if len(by_size) >= 10 else by_size
 
 
 def corpus_files(root: Path, limit: int | None) -> list[Path]:
@@ -276,6 +284,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hadolint_bin:
             hadolint_single, hadolint_single_rss = median_runs([hadolint_bin, "--no-fail", str(sample)], env,
                                                                args.repeat)
+        # One file says little: hadolint's time depends on the file (10-120 ms here). Time both
+        # tools on files at the size deciles too, fewer runs each, alternating tool by tool.
+        spread = size_deciles(files)
+        spread_rows = []
+        for path in spread:
+            ours, _ = median_runs([*dockopt, "check", str(path)], env, SPREAD_REPEAT)
+            theirs = median_runs([hadolint_bin, "--no-fail", str(path)], env, SPREAD_REPEAT)[0] if hadolint_bin else None
+            spread_rows.append((path, ours, theirs))
         parse_fps, parse_mbps = parse_throughput(files)
         load_after = os.getloadavg()
         info = machine()
@@ -299,6 +315,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hadolint_single is not None and hadolint_single_rss is not None:
         out.append(f"| hadolint | {hadolint_single * 1000:.0f} | {mb(hadolint_single_rss)} |")
     out += [f"| dockopt, first run without a bytecode cache | {cold * 1000:.0f} | |", "",
+            f"Files at the size deciles (default rules, median of {SPREAD_REPEAT} runs each):", "",
+            "| file | bytes | dockopt (ms) | hadolint (ms) | ratio |", "|---|---:|---:|---:|---:|"]
+    for path, ours, theirs in spread_rows:
+        ratio = f"{ours / theirs:.2f}" if theirs else "–"
+        hadolint_ms = f"{theirs * 1000:.0f}" if theirs else "–"
+        out.append(f"| {path.parent.name}/{path.name} | {path.stat().st_size} | {ours * 1000:.0f} | {hadolint_ms} "
+                   f"| {ratio} |")
+    if all(theirs for _, _, theirs in spread_rows):
+        ratios = [ours / theirs for _, ours, theirs in spread_rows if theirs]
+        out.append(f"| **median ratio** | | | | **{statistics.median(ratios):.2f}** |")
+    out += ["",
             f"parse alone (in-process, best of 3): {parse_fps:.0f} files/s, {parse_mbps:.1f} MB/s"]
     if hadolint is not None:
         best = rows[0]

@@ -177,15 +177,27 @@ def _check_fixed_text(result: FileResult, problem: Callable[[str, str], None], t
 
 def check_file(path: Path) -> FileResult:
     """Every invariant on one corpus file; never raises."""
-    result = FileResult(str(path))
     try:
         text = read_source(path).text
     except FileError:
+        result = FileResult(str(path))
         result.counts["unreadable (reported as an error, exit 2)"] += 1
         return result
+    return check_text(text, str(path), lambda: linter(path))
+
+
+def text_linter() -> Callable[[str], LintResult]:
+    """Lint a text with every rule and no build context (a generated file has none)."""
+    return lambda text: lint(text, "Dockerfile", Everything())
+
+
+def check_text(text: str, display: str, make_linter: Callable[[], Callable[[str], LintResult]] = text_linter,
+               ) -> FileResult:
+    """Every invariant on one text; never raises. ``make_linter`` is called inside the guard."""
+    result = FileResult(display)
     mode = "lint"
     try:
-        run = linter(path)
+        run = make_linter()
         base = run(text)
         result.counts["files"] += 1
         result.counts["findings"] += len(base.diagnostics)
@@ -194,5 +206,5 @@ def check_file(path: Path) -> FileResult:
         for mode in ("safe", "unsafe"):
             _check_fix(result, mode, text, base, run)
     except Exception:  # noqa: BLE001 - the invariant under test: dockopt never raises
-        result.problems.append(Problem("crash", mode, str(path), traceback.format_exc(limit=-6)))
+        result.problems.append(Problem("crash", mode, display, traceback.format_exc(limit=-6)))
     return result

@@ -29,15 +29,21 @@ def discover(paths: list[str]) -> Iterator[tuple[Path, bool]]:
         path = Path(raw)
         if path.is_dir() and not path.is_symlink():
             for found in _walk(path):
-                key = found.resolve()
+                key = _identity(found)
                 if key not in seen:
                     seen.add(key)
                     yield found, False
         else:
-            key = path.resolve() if path.exists() else path
+            key = _identity(path)
             if key not in seen:
                 seen.add(key)
                 yield path, True
+
+
+def _identity(path: Path) -> Path:
+    """The real path, for de-duplication. ``os.path.realpath`` (not ``Path.resolve``) because
+    it does not raise on a symlink loop: the loop is then reported when the file is read."""
+    return Path(os.path.realpath(path))
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +57,17 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         raise FileError(f"{name}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
+# Larger than any real Dockerfile by three orders of magnitude, and small enough that a
+# mistaken path (a disk image, a pipe that never ends) is refused before it fills memory.
+MAX_FILE_BYTES = 128 * 1024 * 1024
+
+
 def read_source(path: Path, display: str | None = None) -> SourceFile:
     name = display or str(path)
     try:
         if path.is_dir():
             raise FileError(f"{name}: is a directory, not a Dockerfile")
-        data = path.read_bytes()
+        data = _read_bytes(path, name)
     except FileError:
         raise
     except FileNotFoundError:
@@ -72,6 +78,35 @@ def read_source(path: Path, display: str | None = None) -> SourceFile:
         raise FileError(f"{name}: cannot read: {exc.strerror or exc}") from None
     text, encoding = decode(data, name)
     return SourceFile(path, text, encoding, data)
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
+    """The file's bytes, refusing what cannot be a Dockerfile before reading it.
+
+    A FIFO is opened without blocking (a FIFO nobody writes to would hang ``open``) and then
+    read normally, so ``dockopt check <(generate)`` works. Devices and sockets are refused:
+    reading ``/dev/zero`` never ends. Sizes are capped at ``MAX_FILE_BYTES``.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > MAX_FILE_BYTES:
+                raise FileError(f"{name}: {info.st_size} bytes is too large for a Dockerfile "
+                                f"(limit {MAX_FILE_BYTES // 2**20} MiB)")
+        elif not stat.S_ISFIFO(info.st_mode):
+            raise FileError(f"{name}: not a regular file")
+        os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, 1 << 20):
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                raise FileError(f"{name}: more than {MAX_FILE_BYTES // 2**20} MiB; too large for a Dockerfile")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def write_source(original: SourceFile, new_text: str, display: str | None = None) -> None:

@@ -3,11 +3,14 @@
 Each pass lints the current text, takes the applicable fixes (safe ones, and unsafe ones
 with ``--unsafe-fixes``; suggestions never), keeps a non-overlapping subset chosen
 deterministically (by start offset, then rule code), applies them back to front and
-re-parses. A pass whose result no longer parses is thrown away and its fixes are not
-tried again. The loop stops when nothing changes or after ``MAX_PASSES``.
+re-parses. A pass whose result no longer parses, or still reports a fixed finding with the
+same fix (a fix that does not cure its finding would be applied on every pass), is thrown
+away and its fixes are not tried again. The loop stops when nothing changes or after
+``MAX_PASSES``.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -113,9 +116,32 @@ def fix_text(text: str, run_lint: Callable[[str], LintResult], unsafe: bool = Fa
             result.rejected.extend(chosen)
             skip.update((d.code, d.start_offset) for d in chosen)
             continue
+        after = run_lint(candidate)
+        stuck = _not_cured(chosen, current.diagnostics, after.diagnostics)
+        if stuck:
+            # A fix whose finding comes back unchanged would be applied again on every pass
+            # (a flag inserted ten times): that is a rule bug, so refuse the pass and go on
+            # without those fixes.
+            result.rejected.extend(stuck)
+            skip.update((d.code, d.start_offset) for d in stuck)
+            continue
         result.applied.extend(chosen)
         result.text = candidate
         skip.clear()
-        current = run_lint(candidate)
+        current = after
     result.remaining = current.diagnostics
     return result
+
+
+def _same_fix_key(d: Diagnostic) -> tuple[object, ...]:
+    assert d.fix is not None
+    return (d.code, d.message, d.fix.message, tuple(e.content for e in d.fix.edits))
+
+
+def _not_cured(chosen: list[Diagnostic], before: list[Diagnostic], after: list[Diagnostic]) -> list[Diagnostic]:
+    """The chosen fixes whose finding, with the same fix, is as frequent after the pass as before."""
+    def counts(diagnostics: list[Diagnostic]) -> Counter[tuple[object, ...]]:
+        return Counter(_same_fix_key(d) for d in diagnostics if d.fix is not None)
+
+    was, now = counts(before), counts(after)
+    return [d for d in chosen if now[_same_fix_key(d)] >= was[_same_fix_key(d)]]

@@ -71,14 +71,14 @@ class DevDependenciesShipped(Rule):
                 return None
             if not _manifest_has(ctx, "pyproject.toml", r"\[tool\.poetry\.(group\.\w+|dev-dependencies)"):
                 return None
-            return _found(inv, "`poetry install` installs the dev group too", " --only main", "install",
+            return _found(ctx, inv, "`poetry install` installs the dev group too", " --only main", "install",
                           "Poetry >= 1.2")
         if inv.name == "uv" and sub == "sync":
             if inv.has("--no-dev", "--only-dev") or merged.get("UV_NO_DEV") not in (None, "", "0", "false"):
                 return None
             if not _manifest_has(ctx, "pyproject.toml", r"(\[dependency-groups\]|dev-dependencies)"):
                 return None
-            return _found(inv, "`uv sync` installs the dev dependency group by default", " --no-dev", "sync", None)
+            return _found(ctx, inv, "`uv sync` installs the dev dependency group by default", " --no-dev", "sync", None)
         if inv.name == "pipenv" and sub == "install" and inv.has("--dev", "-d"):
             return Finding(inv.start, inv.end, "`pipenv install --dev` installs the [dev-packages] into the shipped image")
         if inv.name == "bundle" and sub in (None, "install"):
@@ -93,7 +93,7 @@ class DevDependenciesShipped(Rule):
                 return None
             if not _manifest_has(ctx, "composer.json", r'"require-dev"\s*:\s*\{\s*"'):
                 return None
-            return _found(inv, "`composer install` installs require-dev packages", " --no-dev", "install", None)
+            return _found(ctx, inv, "`composer install` installs require-dev packages", " --no-dev", "install", None)
         return None
 
     def _node(self, ctx: LintContext, facts: StageFacts, runs: list[Run], position: int, run: Run,
@@ -127,7 +127,7 @@ class DevDependenciesShipped(Rule):
         if inv.name == "yarn":
             return Finding(inv.start, inv.end, f"`{_short(inv)}` installs devDependencies into the shipped image; "
                            "use `yarn install --production` (yarn 1) or `yarn workspaces focus --production` (yarn 2+)")
-        return _found(inv, f"`{_short(inv)}` installs devDependencies into the shipped image", flag, sub, None)
+        return _found(ctx, inv, f"`{_short(inv)}` installs devDependencies into the shipped image", flag, sub, None)
 
     def _pip(self, inv: Invocation) -> Finding | None:
         words = [a for a in inv.argv if a is not None]
@@ -146,11 +146,15 @@ class DevDependenciesShipped(Rule):
         return None
 
 
-def _found(inv: Invocation, what: str, flag: str, after: str | None, requires: str | None) -> Finding:
+def _found(ctx: LintContext, inv: Invocation, what: str, flag: str, after: str | None,
+           requires: str | None) -> Finding:
     """A finding with an unsafe fix inserting ``flag`` after the subcommand word."""
     fix = None
     text_at = inv.text.find(f" {after}") if after else -1
-    if after and text_at != -1 and "\n" not in inv.text[: text_at]:
+    # Only where the command stands verbatim in the file: in exec form (`RUN ["sh", "-c", "..."]`)
+    # its offsets span the whole JSON array, and an offset into the script is not one into the file.
+    verbatim = ctx.source[inv.start : inv.end] == inv.text
+    if after and verbatim and text_at != -1 and "\n" not in inv.text[: text_at]:
         at = inv.start + text_at + 1 + len(after)
         note = f"; needs {requires}" if requires else ""
         fix = Fix(Applicability.UNSAFE, f"Add `{flag.strip()}` (unsafe: the dev packages leave the image; anything "
