@@ -211,10 +211,15 @@ def decode_stdin(data: bytes, name: str) -> str:
 
 
 def display_path(path: Path) -> str:
+    """The path as reports show it: relative to the working directory when it lies inside it,
+    as given otherwise (``/etc/x`` stays absolute rather than becoming ``../../etc/x``)."""
     try:
-        return os.path.relpath(path)
-    except ValueError:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
         return str(path)
+    if path.is_absolute() and relative.startswith(os.pardir):
+        return str(path)
+    return relative
 
 
 # Process-pool plumbing: each worker builds its own settings once.
