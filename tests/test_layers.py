@@ -9,7 +9,7 @@ from dockopt import parse
 from dockopt.layers import EffectKind, LayerPlan, simulate
 from dockopt.layers.base_images import family_of
 from dockopt.layers.simulator import covers
-from dockopt.layers.sizes import APT_LISTS, human
+from dockopt.layers.sizes import APT_LISTS, human, package_size
 from dockopt.model import build_model
 
 
@@ -35,6 +35,18 @@ def test_apt_update_then_later_cleanup_is_waste() -> None:
     assert waste.created_by.start_line == 2 and waste.removed_by.start_line == 3
     assert waste.size == APT_LISTS
     assert stage.layers[0].wasted == APT_LISTS
+
+
+def test_installing_an_installed_package_again_adds_and_wastes_nothing() -> None:
+    install = "apt-get update && apt-get install -y python3-pip && rm -rf /var/lib/apt/lists/*"
+    p = plan(f"FROM debian:bookworm\nRUN {install}\nRUN {install.replace('python3-pip', 'python3-pip git')}\n")
+    first, second = p.stages[0].layers
+    assert not p.stages[0].waste and first.wasted == 0
+    assert second.added == package_size("git")  # only what is new; lists removed in the same RUN
+    assert any(e is p.stages[0].alive["/.dockopt/pkg/apt/python3-pip/"] for e in first.effects)
+    # --reinstall unpacks the files again: the second copy hides the first
+    again = plan(f"FROM debian:bookworm\nRUN {install}\nRUN apt-get install -y --reinstall python3-pip\n")
+    assert [w.created.path for w in again.stages[0].waste] == ["/.dockopt/pkg/apt/python3-pip/"]
 
 
 def test_cleanup_in_same_run_costs_nothing() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dockopt.layers import sizes
 from dockopt.layers.invocations import Invocation
 from dockopt.layers.knowledge import Handler, ShellState, effect
-from dockopt.layers.plan import Effect, EffectKind
+from dockopt.layers.plan import REINSTALLED, Effect, EffectKind
 
 PKG_ROOT = "/.dockopt/pkg"
 C, R = EffectKind.CREATE, EffectKind.REMOVE
@@ -47,9 +47,12 @@ def _package_args(inv: Invocation, subcommand: str) -> list[str]:
 
 
 def _install(inv: Invocation, manager: str, names: list[str]) -> list[Effect]:
+    # The simulator treats installing an installed package as a no-op, except a reinstall.
+    detail = REINSTALLED if inv.has("--reinstall") or inv.subcommand == "reinstall" else ""
     out: list[Effect] = []
     for name in names:
-        out += effect(C, f"{PKG_ROOT}/{manager}/{name.split('=')[0]}/", inv, "package", sizes.package_size(name))
+        out += effect(C, f"{PKG_ROOT}/{manager}/{name.split('=')[0]}/", inv, "package", sizes.package_size(name),
+                      detail)
     return out
 
 

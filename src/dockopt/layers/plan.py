@@ -31,6 +31,11 @@ CACHE_CATEGORIES = frozenset(
 )
 
 
+# Effect.detail of a package that ``--reinstall`` unpacks again; installing an installed
+# package is otherwise a no-op ("already the newest version"), which the simulator models.
+REINSTALLED = "reinstalled"
+
+
 @dataclass(slots=True)
 class Effect:
     kind: EffectKind

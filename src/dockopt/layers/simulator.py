@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from dockopt.layers.base_images import DOCKER_CLEAN, family_of, has_docker_clean
 from dockopt.layers.invocations import invocations
 from dockopt.layers.knowledge import ShellState, effects_of, resolve
-from dockopt.layers.plan import Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
+from dockopt.layers.plan import REINSTALLED, Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
 
@@ -109,6 +109,9 @@ class _StageSimulator:
     def apply(self, effect: Effect, layer: Layer, ins: Instruction) -> None:
         if effect.kind is EffectKind.CREATE:
             previous = self.alive.get(effect.path)
+            if (previous is not None and effect.category == "package" and previous.layer is not layer
+                    and effect.detail != REINSTALLED):
+                return  # installing an installed package is a no-op ("already the newest version")
             if previous is not None and previous.layer is not layer:
                 self._waste(previous, effect, ins)
             elif previous is not None:
