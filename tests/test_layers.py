@@ -42,11 +42,23 @@ def test_installing_an_installed_package_again_adds_and_wastes_nothing() -> None
     p = plan(f"FROM debian:bookworm\nRUN {install}\nRUN {install.replace('python3-pip', 'python3-pip git')}\n")
     first, second = p.stages[0].layers
     assert not p.stages[0].waste and first.wasted == 0
-    assert second.added == package_size("git")  # only what is new; lists removed in the same RUN
+    assert second.added == package_size("git", recommends=True)  # only what is new; lists removed in the same RUN
     assert any(e is p.stages[0].alive["/.dockopt/pkg/apt/python3-pip/"] for e in first.effects)
     # --reinstall unpacks the files again: the second copy hides the first
     again = plan(f"FROM debian:bookworm\nRUN {install}\nRUN apt-get install -y --reinstall python3-pip\n")
     assert [w.created.path for w in again.stages[0].waste] == ["/.dockopt/pkg/apt/python3-pip/"]
+
+
+@pytest.mark.parametrize(("install", "size"), [
+    ("apt-get install -y python3-pip", 459_573_134),  # measured: Recommends bring build-essential
+    ("apt-get install -y --no-install-recommends python3-pip", package_size("python3-pip")),
+    ("apt-get -o APT::Install-Recommends=false install -y python3-pip", package_size("python3-pip")),
+    ("apk add py3-pip", None),  # only apt has Recommends
+])
+def test_apt_recommends_count_where_measured(install: str, size: int | None) -> None:
+    (created,) = [e for e in plan(f"FROM debian:bookworm\nRUN {install}\n").stages[0].layers[0].effects
+                  if e.category == "package"]
+    assert created.size == size
 
 
 def test_cleanup_in_same_run_costs_nothing() -> None:

@@ -15,11 +15,24 @@ PKG_ROOT = "/.dockopt/pkg"
 C, R = EffectKind.CREATE, EffectKind.REMOVE
 
 
-def _subcommand(inv: Invocation) -> str | None:
-    return inv.subcommand
-
-
 _VALUE_OPTIONS = frozenset({"-t", "--target-release", "-o", "--option", "--virtual", "--repository", "-X"})
+
+
+def _subcommand(inv: Invocation) -> str | None:
+    """The first non-option argument, skipping the values of options that take one
+    (``apt-get -o APT::Install-Recommends=false install x`` is an install)."""
+    argv = inv.argv
+    skip_next = False
+    for arg in argv:
+        if arg is None:
+            return None
+        if skip_next:
+            skip_next = False
+        elif arg in _VALUE_OPTIONS:
+            skip_next = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _package_args(inv: Invocation, subcommand: str) -> list[str]:
@@ -49,11 +62,21 @@ def _package_args(inv: Invocation, subcommand: str) -> list[str]:
 def _install(inv: Invocation, manager: str, names: list[str]) -> list[Effect]:
     # The simulator treats installing an installed package as a no-op, except a reinstall.
     detail = REINSTALLED if inv.has("--reinstall") or inv.subcommand == "reinstall" else ""
+    recommends = _apt_recommends(inv) if manager == "apt" else False
     out: list[Effect] = []
     for name in names:
-        out += effect(C, f"{PKG_ROOT}/{manager}/{name.split('=')[0]}/", inv, "package", sizes.package_size(name),
-                      detail)
+        out += effect(C, f"{PKG_ROOT}/{manager}/{name.split('=')[0]}/", inv, "package",
+                      sizes.package_size(name, recommends), detail)
     return out
+
+
+def _apt_recommends(inv: Invocation) -> bool:
+    """Whether this apt install pulls Recommends: apt's default, unless the command says not to.
+    (An apt.conf.d file saying so is not read; the estimate is then high.)"""
+    if inv.has("--no-install-recommends"):
+        return False
+    option = inv.option("-o", "--option") or ""
+    return option.replace(" ", "").lower() not in ("apt::install-recommends=false", "apt::install-recommends=0")
 
 
 def _remove(inv: Invocation, manager: str, names: list[str]) -> list[Effect]:
@@ -70,7 +93,7 @@ def _apt(inv: Invocation, state: ShellState) -> list[Effect]:
     if sub in ("install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall"):
         names = _package_args(inv, sub)
         out = _install(inv, "apt", names)
-        known = [s for s in (sizes.package_size(n) for n in names) if s]
+        known = [s for s in (sizes.package_size(n, _apt_recommends(inv)) for n in names) if s]
         archive = int(sum(known) * sizes.APT_ARCHIVE_RATIO) if known else None
         if state.docker_clean:
             pass  # the image's docker-clean hook deletes the downloaded .debs after the install
