@@ -95,8 +95,14 @@ def final_filesystem(text: str) -> frozenset[str] | None:
     return frozenset(simulate(build, None).stage_plan(final).alive)
 
 
+def lines(text: str) -> list[str]:
+    """Lines as the parser numbers them: BuildKit splits at LF only (``str.splitlines`` would
+    also split at a lone CR, U+2028 ..., and the line numbers would drift)."""
+    return text.split("\n")
+
+
 def comment_lines(text: str) -> Counter[str]:
-    return Counter(line.strip() for line in text.splitlines() if line.lstrip().startswith("#"))
+    return Counter(line.strip() for line in lines(text) if line.lstrip().startswith("#"))
 
 
 def kept_lines(original: str, fixed: str) -> Counter[str]:
@@ -112,7 +118,7 @@ def kept_lines(original: str, fixed: str) -> Counter[str]:
             edited_lines.update(range(ins.start_line, ins.end_line + 1))
     return Counter(
         squeezed
-        for number, line in enumerate(original.splitlines(), start=1)
+        for number, line in enumerate(lines(original), start=1)
         if number not in edited_lines and (squeezed := "".join(line.split()))
     )
 
@@ -164,7 +170,7 @@ def _check_fixed_text(result: FileResult, problem: Callable[[str, str], None], t
     lost = _missing(comment_lines(text), comment_lines(fixed.text))
     if lost:
         problem("comments", f"[{codes}] comment lines lost: {lost}")
-    lost = _missing(kept_lines(text, fixed.text), Counter("".join(line.split()) for line in fixed.text.splitlines()))
+    lost = _missing(kept_lines(text, fixed.text), Counter("".join(line.split()) for line in lines(fixed.text)))
     if lost:
         problem("kept-text", f"[{codes}] lines outside the edited instructions changed: {lost}")
     if not unsafe:
