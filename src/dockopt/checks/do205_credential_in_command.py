@@ -131,14 +131,20 @@ class CredentialInCommand(Rule):
     # -- finding credentials ---------------------------------------------------------------------
     def _credentials(self, command: Command) -> Iterator[_Credential]:
         words = command.words
-        texts = [word_template(w) for w in words]
+        # A plain word (no parts recorded) is one unquoted literal: its template is its text.
+        texts = [w.text if w.raw_parts is None else word_template(w) for w in words]
         name = (command.name_value or "").rsplit("/", 1)[-1]
         for word, text in zip(words, texts, strict=True):
             for token in known_tokens(text):
                 yield _Credential(*word.span, token.kind, token.text)
-            for cred in url_credentials(text):
-                what = "a password in a URL" if cred.in_password else "a token in a URL"
-                yield _Credential(*word.span, what, cred.secret)
+            # Cheap prefilters, run on every word of every command: a URL credential needs
+            # "user@host", a header needs "name: value". Nearly all words have neither.
+            if "@" in text:
+                for cred in url_credentials(text):
+                    what = "a password in a URL" if cred.in_password else "a token in a URL"
+                    yield _Credential(*word.span, what, cred.secret)
+            if ":" not in text:
+                continue
             header = _HEADER.match(text.split("=", 1)[1] if text.startswith("--header=") else text)
             if header:
                 what = f"a credential in the `{header.group('name')}` header"
