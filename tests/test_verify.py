@@ -13,10 +13,11 @@ import pytest
 
 from dockopt.model import build_model
 from dockopt.syntax import parse
-from dockopt.verify.engine import BuildStep, HistoryEntry
+from dockopt.verify.build import BuildStep
 from dockopt.verify.fixing import plan_fixes, secret_rewrite
 from dockopt.verify.layermap import history_keyword, map_history, map_steps
 from dockopt.verify.report import ImageSide, VerifyReport, docker_size, to_json, to_text
+from dockopt.verify.saved_image import HistoryEntry
 from dockopt.verify.secret_proof import secret_targets
 from dockopt.verify.session import choose_builder, legacy_created_images
 

@@ -148,6 +148,28 @@ def _lint_source(source: SourceFile, display: str, settings: _Settings) -> tuple
     return result, config, selection
 
 
+# --- public API for other front ends ------------------------------------------------------------
+# ``dockopt verify`` lints and fixes in memory exactly as ``check`` and ``fix`` do: same
+# configuration file, rule selection and build context rules. These three names are what it
+# relies on; the underscored helpers above stay free to change shape with the CLI's needs.
+
+#: Per-file settings as ``check`` and ``fix`` resolve them: ``RunSettings(options)``, then
+#: ``for_file(path)`` for the config and rule selection (cached per configuration file).
+RunSettings = _Settings
+
+
+def lint_source(source: SourceFile, display: str, settings: RunSettings) -> LintResult:
+    """Lint ``source`` as ``dockopt check`` would (hadolint included when configured);
+    ``display`` is the file name the findings carry."""
+    return _lint_source(source, display, settings)[0]
+
+
+def fresh_build_context(path: Path, config: Config, options: RunOptions) -> BuildContext:
+    """The build context of the Dockerfile at ``path`` under ``config`` and ``options``, listed
+    anew rather than taken from a :class:`RunSettings` cache."""
+    return _build_context(path, config, options)
+
+
 def _outcome(display: str, text: str, diagnostics: list[Diagnostic], selection: RuleSelection) -> FileOutcome:
     report = FileReport(display, text, diagnostics)
     hits = sum(1 for d in diagnostics if d.severity >= selection.threshold)

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from dockopt.verify.engine import BuildResult, DockerEngine, EngineUnavailable
+from dockopt.verify.build import BuildResult
+from dockopt.verify.engine import DockerEngine
+from dockopt.verify.errors import EngineUnavailable
 
 # The images `scripts/engine.sh images` provides; the tests build on them.
 BASE_IMAGES = ("busybox:latest", "debian:bookworm-slim")

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from dockopt.diagnostics import Applicability
-from dockopt.verify.engine import DockerEngine, compare_filesystems, flatten
+from dockopt.verify.engine import DockerEngine
+from dockopt.verify.filesystem import compare_filesystems, flatten
 from tests.lintkit import findings, fixed
 
 if TYPE_CHECKING:

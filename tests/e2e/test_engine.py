@@ -1,4 +1,5 @@
-"""End-to-end checks of dockopt.verify.engine against a real Docker engine.
+"""End-to-end checks of dockopt.verify's engine layer (engine, build, saved_image, layer_tar,
+filesystem) against a real Docker engine.
 
 Start one with ``bash scripts/engine.sh install && bash scripts/engine.sh up && bash
 scripts/engine.sh images``. Some tests print measurements (apt index and package sizes) that
@@ -18,24 +19,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dockopt.verify.engine import (
-    DEFAULT_IGNORE,
-    BuildStep,
+from dockopt.verify.build import (
     BuildError,
     BuildResult,
-    DockerEngine,
-    EngineUnavailable,
-    FileEntry,
-    SavedImage,
-    compare_filesystems,
-    find_in_layers,
-    flatten,
-    grep_layers,
-    load_saved_image,
+    BuildStep,
     parse_buildkit_steps,
     parse_legacy_steps,
     strip_syntax,
 )
+from dockopt.verify.engine import DockerEngine
+from dockopt.verify.errors import EngineUnavailable
+from dockopt.verify.filesystem import DEFAULT_IGNORE, FileEntry, compare_filesystems, flatten
+from dockopt.verify.layer_tar import find_in_layers, grep_layers
+from dockopt.verify.saved_image import SavedImage, load_saved_image
 
 if TYPE_CHECKING:  # tests/e2e is not a package: conftest is imported by pytest, not by us
     from conftest import TagPool

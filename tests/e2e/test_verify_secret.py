@@ -17,7 +17,9 @@ import pytest
 from dockopt.diagnostics import Applicability
 from dockopt.fix import apply_edits
 from dockopt.syntax import parse
-from dockopt.verify.engine import BuildError, DockerEngine, find_in_layers, grep_layers
+from dockopt.verify.build import BuildError
+from dockopt.verify.engine import DockerEngine
+from dockopt.verify.layer_tar import find_in_layers, grep_layers
 from tests.lintkit import findings
 
 if TYPE_CHECKING:
@@ -66,6 +68,6 @@ def test_secret_mount_rewrite_keeps_the_token_out_of_every_layer(
 
 
 def _final_paths(saved) -> set[str]:  # type: ignore[no-untyped-def]
-    from dockopt.verify.engine import flatten
+    from dockopt.verify.filesystem import flatten
 
     return set(flatten(saved))

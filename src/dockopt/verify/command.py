@@ -16,7 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from dockopt.verify.engine import DockerEngine, EngineError, EngineUnavailable
+from dockopt.verify.engine import DockerEngine
+from dockopt.verify.errors import EngineError, EngineUnavailable
 from dockopt.verify.fixing import VerifyError
 from dockopt.verify.report import to_json, to_text
 from dockopt.verify.session import EXIT_ERROR, VerifyOptions, verify

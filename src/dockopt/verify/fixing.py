@@ -22,7 +22,7 @@ from dockopt.diagnostics import Applicability, Diagnostic, Edit
 from dockopt.engine import LintResult
 from dockopt.fileio import FileError, SourceFile, read_source
 from dockopt.fix import FixResult, apply_edits, fix_text
-from dockopt.runner import RunOptions, _build_context, _lint_source, _Settings
+from dockopt.runner import RunOptions, RunSettings, fresh_build_context, lint_source
 from dockopt.selection import CliOverrides
 from dockopt.syntax import parse
 
@@ -46,7 +46,7 @@ class FixOutcome:
     target: str | None
     context_dir: Path  # the directory the images are built from
     _options: RunOptions = field(repr=False)
-    _settings: _Settings = field(repr=False)
+    _settings: RunSettings = field(repr=False)
 
     @property
     def applied(self) -> list[Diagnostic]:
@@ -60,7 +60,7 @@ class FixOutcome:
         """A rule's-eye view of ``text`` with the settings the lint used (for layer plans)."""
         config, _ = self._settings.for_file(self.path)
         document = parse(text)
-        return LintContext(document, self.path, _build_context(self.path, config, self._options), self.target)
+        return LintContext(document, self.path, fresh_build_context(self.path, config, self._options), self.target)
 
     def estimate(self, text: str) -> tuple[int, bool]:
         """dockopt's estimate of the bytes the shipped stages of ``text`` add to their base image,
@@ -73,14 +73,14 @@ class FixOutcome:
 
     def lint(self, text: str) -> LintResult:
         source = SourceFile(self.path, text, "utf-8", text.encode("utf-8", "surrogateescape"))
-        return _lint_source(source, str(self.path), self._settings)[0]
+        return lint_source(source, str(self.path), self._settings)
 
 
 def plan_fixes(path: Path, *, unsafe_fixes: bool, context: Path | None, target: str | None) -> FixOutcome:
     """Lint ``path`` and fix it in memory, as ``dockopt fix`` would (nothing is written)."""
     options = RunOptions(overrides=CliOverrides(), context=context, target=target, unsafe_fixes=unsafe_fixes or None)
     try:
-        settings = _Settings(options)
+        settings = RunSettings(options)
         source = read_source(path)
         config, _selection = settings.for_file(source.path)
     except (FileError, ConfigError) as exc:
@@ -88,7 +88,7 @@ def plan_fixes(path: Path, *, unsafe_fixes: bool, context: Path | None, target: 
     display = str(path)
 
     def run_lint(text: str) -> LintResult:
-        return _lint_source(SourceFile(source.path, text, source.encoding, source.raw), display, settings)[0]
+        return lint_source(SourceFile(source.path, text, source.encoding, source.raw), display, settings)
 
     original = run_lint(source.text)
     if original.document.errors:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
-from dockopt.verify.engine import BuildStep, HistoryEntry
+from dockopt.verify.build import BuildStep
+from dockopt.verify.saved_image import HistoryEntry
 
 INSTRUCTION_KEYWORDS = frozenset({
     "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",

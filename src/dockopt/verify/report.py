@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockopt.diagnostics import Diagnostic
-from dockopt.verify.engine import FsDiff
+from dockopt.verify.filesystem import FsDiff
 from dockopt.verify.layermap import MappedEntry, MappedStep
 from dockopt.verify.secret_proof import Presence, SecretTarget
 

@@ -19,8 +19,9 @@ from dockopt.checks.base import LintContext
 from dockopt.checks.secret_flow import classify, copy_source, shipped_plans
 from dockopt.diagnostics import Diagnostic
 from dockopt.layers import EffectKind, Layer
-from dockopt.verify.engine import SavedImage, find_in_layers, grep_layers
+from dockopt.verify.layer_tar import find_in_layers, grep_layers
 from dockopt.verify.layermap import MappedEntry
+from dockopt.verify.saved_image import SavedImage
 
 # A needle shorter than this would match unrelated files (a one-word "secret" is everywhere).
 MIN_NEEDLE_BYTES = 16

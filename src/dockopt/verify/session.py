@@ -30,10 +30,13 @@ from pathlib import Path
 from dockopt.checks.do104_rewrite_after_copy import uses_buildkit
 from dockopt.model import build_model
 from dockopt.syntax import Document, parse
-from dockopt.verify.engine import DEFAULT_IGNORE, BuildResult, DockerEngine, SavedImage, compare_filesystems
+from dockopt.verify.build import BuildResult
+from dockopt.verify.engine import DockerEngine
+from dockopt.verify.filesystem import DEFAULT_IGNORE, compare_filesystems
 from dockopt.verify.fixing import FixOutcome, VerifyError, plan_fixes, secret_rewrite
 from dockopt.verify.layermap import map_history, map_steps
 from dockopt.verify.report import LOG_TAIL_LINES, CacheReport, CacheSide, ImageSide, SecretCheck, VerifyReport
+from dockopt.verify.saved_image import SavedImage
 from dockopt.verify.secret_proof import locate, secret_targets
 
 EXIT_OK, EXIT_BUG, EXIT_ERROR = 0, 1, 2
