@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from dockopt.checks import SYNTAX_ERROR, UNUSED_SUPPRESSION, all_rules
+from dockopt.checks import ENGINE_DEFAULTS, SYNTAX_ERROR, UNUSED_SUPPRESSION, all_rules, rule_defaults
 from dockopt.rulebook import Example, RuleDoc, load_rulebook
 from tests.lintkit import fixed, run
 
@@ -48,8 +48,17 @@ def test_every_rule_has_docs_and_matching_metadata() -> None:
     assert set(DOCS) == set(rules) | engine_codes
     for code, rule in rules.items():
         doc = DOCS[code]
-        assert (rule.name, rule.severity) == (doc.name, doc.severity), code
+        assert (rule.name, rule.severity, rule.default) == (doc.name, doc.severity, doc.default), code
         assert any(e.bad for e in doc.examples) and any(e.good for e in doc.examples), code
+    for code, name in (SYNTAX_ERROR, UNUSED_SUPPRESSION):
+        assert (name, ENGINE_DEFAULTS[code]) == (DOCS[code].name, DOCS[code].default), code
+
+
+def test_rule_defaults_match_the_rule_book() -> None:
+    # The CLI selects rules from rule_defaults() (the classes), never parsing the rule book.
+    expected = {code: doc.default for code, doc in DOCS.items()}
+    assert rule_defaults() == expected
+    assert list(rule_defaults()) == list(expected)  # same (code) order
 
 
 def test_every_fixable_rule_shows_a_fix() -> None:

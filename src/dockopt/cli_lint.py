@@ -39,7 +39,6 @@ def _options(args: argparse.Namespace) -> RunOptions:
 def run_lint_command(args: argparse.Namespace, color: bool) -> int:
     from dockopt.config import ConfigError
     from dockopt.report import render
-    from dockopt.rulebook import load_rulebook
 
     mode = args.command
     if args.config is not None and not args.config.is_file():
@@ -87,7 +86,7 @@ def run_lint_command(args: argparse.Namespace, color: bool) -> int:
             if o.diff:
                 sys.stdout.write(o.diff)
     elif not (args.quiet and not any(r.diagnostics for r in reports)):
-        text = render(args.format, reports, load_rulebook(), color=color and out is sys.stdout,
+        text = render(args.format, reports, color=color and out is sys.stdout,
                       show_source=not args.no_source, unsafe_fixes_enabled=bool(options.unsafe_fixes))
         if text:
             out.write(text if text.endswith("\n") else text + "\n")

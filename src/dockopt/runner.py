@@ -55,9 +55,10 @@ class FileOutcome:
 
 
 def known_codes() -> dict[str, bool]:
-    from dockopt.rulebook import load_rulebook
+    """Every code dockopt emits, in code order: in the default selection?"""
+    from dockopt.checks import rule_defaults
 
-    return {code: doc.default for code, doc in load_rulebook().items()}
+    return rule_defaults()
 
 
 # Build contexts kept per process. Files come in path order (a pool worker gets a

@@ -101,6 +101,9 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
+    # In the default selection? (The rule book's ``default``; tests/test_rulebook.py checks
+    # they agree. The CLI reads it from here so a check never parses the rule book.)
+    default: ClassVar[bool] = True
     # Rules that need the build context (and say less without it) set this.
     uses_context: ClassVar[bool] = False
 

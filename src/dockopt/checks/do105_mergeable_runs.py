@@ -17,6 +17,7 @@ class MergeableRuns(Rule):
     code = "DO105"
     name = "mergeable-runs"
     severity = Severity.INFO
+    default = False
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         build = ctx.build

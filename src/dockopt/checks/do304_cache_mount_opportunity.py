@@ -84,6 +84,7 @@ class CacheMountOpportunity(Rule):
     code = "DO304"
     name = "cache-mount-opportunity"
     severity = Severity.INFO
+    default = False
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         for stage in ctx.build.stages:

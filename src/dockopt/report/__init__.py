@@ -34,7 +34,7 @@ class FileReport:
 def render(
     fmt: str,
     files: Sequence[FileReport],
-    rules: Mapping[str, RuleDoc],
+    rules: Mapping[str, RuleDoc] | None = None,
     *,
     color: bool = False,
     show_source: bool = True,
@@ -47,7 +47,19 @@ def render(
     carry every fix with its applicability. Machine formats return well-formed output even
     when there are no findings (``[]``, an empty SARIF run, an empty ``<checkstyle>``);
     ``github`` returns an empty string.
+
+    ``rules`` defaults to the rule book, read only by the format that needs more than a
+    rule's name (SARIF's rule descriptors): the other formats take names from the
+    diagnostics, which carry the rule class's name (tests/test_rulebook.py checks it equals
+    the rule book's), so ``dockopt check`` does not parse rules/*.toml to print findings.
     """
+    if rules is None:
+        if fmt == "sarif":
+            from dockopt.rulebook import load_rulebook
+
+            rules = load_rulebook()
+        else:
+            rules = {}
     # Imports are local so that `dockopt check` only loads the reporter it uses.
     if fmt == "text":
         from dockopt.report import text
