@@ -20,9 +20,6 @@ it knows the rule codes; ``Config.error`` lets it report them in the same style.
 """
 from __future__ import annotations
 
-import datetime
-import difflib
-import json
 import os
 import re
 import sys
@@ -31,12 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 from dockopt.diagnostics import Severity
+
+# datetime, difflib, json and tomllib are imported where used: most runs find no
+# configuration file, and only error messages need the others (start-up time).
 
 __all__ = ["CONFIG_NAMES", "KEYS", "Config", "ConfigError", "clear_caches", "display_path", "find_config",
            "find_line", "load_config", "resolve_config", "toml_key"]
@@ -91,6 +86,8 @@ class ConfigError(Exception):
 
 def toml_key(*parts: str) -> str:
     """A dotted TOML key, quoting the parts that need it: ``per-file-ignores."docker/**"``."""
+    import json  # lazily: start-up time
+
     return ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else json.dumps(p) for p in parts)
 
 
@@ -139,6 +136,8 @@ _PART_RE = re.compile(_PART)
 
 
 def _split_dotted(text: str) -> tuple[str, ...]:
+    import json  # lazily: start-up time
+
     parts = []
     for raw in _PART_RE.findall(text):
         if raw.startswith('"'):
@@ -181,13 +180,13 @@ def find_line(text: str, table: tuple[str, ...], key: tuple[str, ...]) -> int | 
 
 # --- parsing ----------------------------------------------------------------------------
 
-_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
-               dict: "a table", datetime.datetime: "a date/time", datetime.date: "a date", datetime.time: "a time"}
-
-
 def _type_name(value: object) -> str:
     """The TOML name of a parsed value's type: users wrote TOML, not Python."""
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
+    import datetime  # lazily: only error messages need it (start-up time)
+
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
+             dict: "a table", datetime.datetime: "a date/time", datetime.date: "a date", datetime.time: "a time"}
+    return names.get(type(value), type(value).__name__)
 
 
 _Fail = Callable[..., ConfigError]  # fail(message, *key) -> ConfigError
@@ -208,6 +207,8 @@ def _severity(value: object, fail: _Fail, *key: str) -> Severity:
     if not isinstance(value, str):
         raise fail(f"{what}, not {_type_name(value)}", *key)
     if value not in ("error", "warning", "info"):  # exact spelling, as everywhere in TOML
+        import json  # lazily: start-up time
+
         raise fail(f"{what}, not {json.dumps(value)}", *key)
     return Severity.parse(value)
 
@@ -236,6 +237,8 @@ def _suggest(key: str) -> str:
     spelled = key.replace("_", "-").lower()
     if spelled in KEYS:
         return f" (did you mean {spelled!r}?)"
+    import difflib  # lazily: start-up time
+
     close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.75)  # typos, not vague likenesses
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -299,6 +302,10 @@ def _parse(path: Path, *, discovering: bool) -> Config | None:
     is_pyproject = path.name == PYPROJECT
     if discovering and is_pyproject and "dockopt" not in text:
         return None  # fast path: most pyproject.toml files are not ours; skip parsing them
+    if sys.version_info >= (3, 11):  # lazily: only runs that find a configuration file parse TOML
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

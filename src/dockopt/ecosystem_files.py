@@ -12,7 +12,6 @@ not claim anything is safe.
 """
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -83,6 +82,8 @@ def _json(context: BuildContext, path: str) -> dict[str, object] | None:
     text = _read(context, path)
     if text is None:
         return None
+    import json  # lazily: only contexts with a JSON manifest need it (start-up time)
+
     try:
         data = json.loads(text)
     except ValueError:

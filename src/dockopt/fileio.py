@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +125,8 @@ def write_source(original: SourceFile, new_text: str, display: str | None = None
         if not st.st_mode & 0o222:
             # Renaming over it would work even so; a read-only file is a request not to touch it.
             raise FileError(f"{name}: file is read-only; not written")
+        import tempfile  # lazily: only fix writes files (start-up time)
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockopt-tmp", dir=path.parent)
     except OSError as exc:
         raise FileError(f"{name}: cannot write: {exc.strerror or exc}") from None

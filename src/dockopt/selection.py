@@ -20,7 +20,6 @@ for matching files after all of that (as in ruff).
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -80,6 +79,8 @@ def _selector_problem(selector: str, known_codes: Mapping[str, bool]) -> str | N
         return f"{problem} (did you mean {upper!r}?)"
     # Only same-length codes: a typo in a code, not a prefix that happens to look alike.
     same_length = [code for code in known_codes if len(code) == len(upper)]
+    import difflib  # lazily: only a mistyped selector needs it (start-up time)
+
     close = difflib.get_close_matches(upper, same_length, n=1, cutoff=0.75)
     return f"{problem} (did you mean {close[0]!r}?)" if close else problem
 

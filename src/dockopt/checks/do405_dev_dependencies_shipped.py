@@ -17,7 +17,6 @@ fix is offered; otherwise an unsafe fix adds the flag (the image loses packages)
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
@@ -174,6 +173,8 @@ def _manifest_has(ctx: LintContext, name: str, pattern: str | None, json_key: st
     if text is None:
         return True
     if json_key is not None:
+        import json  # lazily: start-up time
+
         try:
             return bool(json.loads(text).get(json_key))
         except (ValueError, AttributeError):

@@ -6,7 +6,6 @@ finding keeps its identity whichever CI system stores it.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -85,6 +84,8 @@ def fingerprint(code: str, path: str, line_text: str, occurrence: int) -> str:
     The counter keeps identical lines (two ``RUN apt-get update``) apart, which GitLab
     requires: it shows only one finding per fingerprint.
     """
+    import hashlib  # lazily: only the gitlab and sarif formats fingerprint (start-up time)
+
     payload = "\0".join((FINGERPRINT_VERSION, code, portable_path(path), line_text, str(occurrence)))
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -7,7 +7,6 @@ code, every word also carries its (start, end) offsets in the logical line.
 """
 from __future__ import annotations
 
-import json
 import re
 
 # Go's unicode.IsSpace.
@@ -209,6 +208,8 @@ def parse_json_array(rest: str) -> list[str] | None:
     trimmed = go_trim_left_space(rest)
     if not trimmed.startswith("["):
         return None
+    import json  # lazily: files without an exec-form instruction never need it (start-up time)
+
     try:
         value = json.loads(trimmed, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
