@@ -112,3 +112,27 @@ def test_comment_lines_before_the_second_command_are_kept() -> None:
 def test_second_script_that_does_not_parse_is_unsafe() -> None:
     _, applicability, why = merge("FROM a\nRUN a\nRUN for x in 1; do echo; done fi\n")
     assert applicability is Applicability.UNSAFE and "does not parse" in why
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A dangling escape at the end of the file: appending after it gave `curl \ && ...`,
+        # an escaped space that apt-get reads as one more package name.
+        ("FROM debian\nRUN apt-get update && apt-get install -y curl \\",
+         "FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\"),
+        ("FROM debian\nRUN apt-get update \\\n    && apt-get install -y \\\n       curl \\\n",
+         "FROM debian\nRUN apt-get update \\\n    && apt-get install -y \\\n       curl \\\n"
+         "    && rm -rf /var/lib/apt/lists/* \\\n"),
+        # Comment lines at the end of a continuation stay as they are, after the new command
+        # (found by the fix fuzzer: the comment got a trailing escape).
+        ("FROM debian\nRUN apt-get update \\\n    && apt-get install -y \\\n       curl \\\n       # jq",
+         "FROM debian\nRUN apt-get update \\\n    && apt-get install -y \\\n       curl \\\n"
+         "    && rm -rf /var/lib/apt/lists/* \\\n       # jq"),
+    ],
+)
+def test_appended_cleanup_goes_after_the_last_command_text(text: str, expected: str) -> None:
+    result = fixed(text, "DO102", unsafe=True)
+    assert result.text == expected
+    ins = parse(result.text).instructions[-1]
+    assert ins.logical.rstrip().endswith("&& rm -rf /var/lib/apt/lists/*")

@@ -188,13 +188,28 @@ def append_command(build: Build, run: Run, command: str) -> Edit | None:
         return None
     document = build.document
     source = document.source
-    head_end = ins.end
+    # Append after the last character BuildKit reads, not after the instruction's last line:
+    # a RUN may go on past its content with a dangling escape at the end of the file, or with
+    # comment lines inside the continuation. Appending after those would turn `curl \` into
+    # `curl \ && ...` (an escaped space: one more, empty-looking argument) or edit a comment.
+    content_end = _content_end(ins)
+    head_end = content_end
     while head_end > ins.start and source[head_end - 1] in " \t;":
-        head_end -= 1
+        head_end -= 1  # "a;" + "&& b" would not parse
+    # What follows the content (an escape and comment lines) stays, after the same blanks.
+    keep = source[head_end:content_end].replace(";", "") if content_end < ins.end else ""
     nl = _newline(document)
     if not ins.is_continued:
-        return Edit(head_end, ins.end, f" && {command}")
+        return Edit(head_end, content_end, f" && {command}{keep}")
     indent, leading = _continuation_style(document, ins)
     if leading:
-        return Edit(head_end, ins.end, f" {document.escape}{nl}{indent}&& {command}")
-    return Edit(head_end, ins.end, f" && {document.escape}{nl}{indent}{command}")
+        return Edit(head_end, content_end, f" {document.escape}{nl}{indent}&& {command}{keep}")
+    return Edit(head_end, content_end, f" && {document.escape}{nl}{indent}{command}{keep}")
+
+
+def _content_end(ins: Instruction) -> int:
+    """Source offset just past the last character of the instruction's logical line."""
+    if not ins.segments:
+        return ins.end
+    last = ins.segments[-1]
+    return min(ins.end, last.source_start + last.length)
