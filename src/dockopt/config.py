@@ -130,16 +130,17 @@ class Config:
 
 _PART = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)"""
 _DOTTED = rf"{_PART}(?:\s*\.\s*{_PART})*"
-_HEADER = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(rf"^\s*({_DOTTED})\s*=")
-_PART_RE = re.compile(_PART)
+# Pattern strings, not compiled patterns: only error messages need them, and ``re``
+# compiles (and caches) them on first use (start-up time).
+_HEADER = rf"^\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$"
+_KEY = rf"^\s*({_DOTTED})\s*="
 
 
 def _split_dotted(text: str) -> tuple[str, ...]:
     import json  # lazily: start-up time
 
     parts = []
-    for raw in _PART_RE.findall(text):
+    for raw in re.findall(_PART, text):
         if raw.startswith('"'):
             try:
                 raw = json.loads(raw)  # basic strings use JSON-compatible escapes in practice
@@ -161,12 +162,12 @@ def find_line(text: str, table: tuple[str, ...], key: tuple[str, ...]) -> int | 
     best: tuple[int, int] | None = None  # (matched depth, line)
     current: tuple[str, ...] = ()
     for number, line in enumerate(text.splitlines(), 1):
-        header = _HEADER.match(line)
+        header = re.match(_HEADER, line)
         if header:
             current = _split_dotted(header.group(1))
             path = current
         else:
-            assignment = _KEY.match(line)
+            assignment = re.match(_KEY, line)
             if not assignment:
                 continue
             path = current + _split_dotted(assignment.group(1))
@@ -281,7 +282,7 @@ def _build(path: Path, text: str, data: Mapping[str, Any]) -> Config:
     return Config(source=path, root=path.parent, text=text, **values)
 
 
-_TOML_POSITION = re.compile(r"^(.*?)\s*\(at line (\d+), column (\d+)\)$")
+_TOML_POSITION = r"^(.*?)\s*\(at line (\d+), column (\d+)\)$"  # invalid files only: compiled on use
 
 
 def _read(path: Path) -> str:
@@ -310,7 +311,7 @@ def _parse(path: Path, *, discovering: bool) -> Config | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
-        position = _TOML_POSITION.match(message)
+        position = re.match(_TOML_POSITION, message)
         if position:
             raise ConfigError(path, f"invalid TOML: {position.group(1)}",
                               int(position.group(2)), int(position.group(3))) from None

@@ -30,15 +30,18 @@ import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dockopt.checks.base import LintContext
 from dockopt.context import BuildContext, normalize
 from dockopt.diagnostics import Applicability, Edit, Fix
-from dockopt.ecosystem_files import ManifestPlan, plan_manifests
 from dockopt.ecosystems import Install, recognise
 from dockopt.reorder import (BASE_WORKDIR, Place, block, expand, join_path, keyword, run_touches, split_run,
                              stage_places, under)
 from dockopt.syntax import Instruction
+
+if TYPE_CHECKING:
+    from dockopt.ecosystem_files import ManifestPlan
 
 # Where installs write too (packages, caches): sources copied into them could collide.
 _SYSTEM = ("/usr", "/etc", "/var", "/lib", "/lib64", "/bin", "/sbin", "/tmp", "/proc", "/sys", "/dev")
@@ -207,6 +210,9 @@ def _copied_alone(places: list[Place], manifest: str) -> bool:
 def analyse(ctx: LintContext, candidate: Candidate) -> ManifestPlan:
     """The install's manifests. An assumed context (the Dockerfile's directory) that lacks
     them is taken for the wrong directory: the plan is then made as without a context."""
+    # Imported here: only a Dockerfile with a broad COPY before an install reads manifests (start-up time).
+    from dockopt.ecosystem_files import plan_manifests
+
     context = ctx.build_context
     plan = plan_manifests(candidate.install, context, candidate.project, candidate.named)
     if context.available and not context.known and plan.missing:

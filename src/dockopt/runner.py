@@ -17,7 +17,6 @@ from dockopt.config import Config, ConfigError, resolve_config
 from dockopt.diagnostics import Diagnostic
 from dockopt.engine import LintResult, lint
 from dockopt.fileio import FileError, SourceFile, decode, read_source, write_source
-from dockopt.fix import fix_text
 from dockopt.report import FileReport
 from dockopt.syntax import Document
 from dockopt.selection import CliOverrides, RuleSelection
@@ -187,6 +186,8 @@ def check_one(path: Path, display: str, settings: _Settings, stdin_text: str | N
 
 
 def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | None = None) -> FileOutcome:
+    from dockopt.fix import fix_text  # lazily: `check` never fixes (start-up time)
+
     options = settings.options
     if not options.diff and stdin_text is None:
         # This run writes Dockerfiles: a listing made before another file was fixed could be

@@ -13,6 +13,7 @@ Split out so that each file stays readable; it imports nothing from the file hal
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -85,24 +86,30 @@ class TokenMatch:
 
 
 PRIVATE_KEY_HEADER = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
-_KNOWN_TOKENS = [
-    ("an AWS access key ID", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![A-Z0-9])")),
-    ("a GitHub token", re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])")),
-    ("a GitHub token", re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{60,255}")),
-    ("a GitLab token", re.compile(r"(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,}")),
-    ("a Slack token", re.compile(r"(?<![A-Za-z0-9_])xox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("a Stripe secret key", re.compile(r"(?<![A-Za-z0-9_])[sr]k_live_[A-Za-z0-9]{16,}")),
-    ("a Google API key", re.compile(r"(?<![A-Za-z0-9_])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
+# Compiled on first use (``_known_token_patterns``): most texts fail the ``_TOKEN_HINT``
+# prefilter below, and fifteen patterns cost a check ~2 ms of start-up.
+_KNOWN_TOKEN_SOURCES: list[tuple[str, str | re.Pattern[str]]] = [
+    ("an AWS access key ID", r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![A-Z0-9])"),
+    ("a GitHub token", r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])"),
+    ("a GitHub token", r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{60,255}"),
+    ("a GitLab token", r"(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,}"),
+    ("a Slack token", r"(?<![A-Za-z0-9_])xox[abposr]-[A-Za-z0-9-]{10,}"),
+    ("a Stripe secret key", r"(?<![A-Za-z0-9_])[sr]k_live_[A-Za-z0-9]{16,}"),
+    ("a Google API key", r"(?<![A-Za-z0-9_])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
     ("a private key", PRIVATE_KEY_HEADER),
-    ("a JSON Web Token",
-     re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("an npm token", re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")),
-    ("a PyPI token", re.compile(r"(?<![A-Za-z0-9_])pypi-AgE[A-Za-z0-9_-]{50,}")),
-    ("a Hugging Face token", re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9])")),
-    ("a Docker Hub token", re.compile(r"(?<![A-Za-z0-9_])dckr_pat_[A-Za-z0-9_-]{27,}")),
-    ("an OpenAI key", re.compile(r"(?<![A-Za-z0-9_])sk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}")),
-    ("an Anthropic key", re.compile(r"(?<![A-Za-z0-9_])sk-ant-[A-Za-z0-9_-]{80,}")),
+    ("a JSON Web Token", r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    ("an npm token", r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
+    ("a PyPI token", r"(?<![A-Za-z0-9_])pypi-AgE[A-Za-z0-9_-]{50,}"),
+    ("a Hugging Face token", r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9])"),
+    ("a Docker Hub token", r"(?<![A-Za-z0-9_])dckr_pat_[A-Za-z0-9_-]{27,}"),
+    ("an OpenAI key", r"(?<![A-Za-z0-9_])sk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}"),
+    ("an Anthropic key", r"(?<![A-Za-z0-9_])sk-ant-[A-Za-z0-9_-]{80,}"),
 ]
+
+
+@functools.cache
+def _known_token_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((kind, re.compile(source)) for kind, source in _KNOWN_TOKEN_SOURCES)
 
 
 # Every format above contains one of these: one search rules most text out (rules call this per word).
@@ -114,7 +121,8 @@ def known_tokens(text: str) -> list[TokenMatch]:
     """Every credential of a known format in ``text`` (certain: these prefixes mean nothing else)."""
     if not _TOKEN_HINT.search(text):
         return []
-    found = [TokenMatch(kind, m.start(), m.end(), m.group()) for kind, rx in _KNOWN_TOKENS for m in rx.finditer(text)]
+    found = [TokenMatch(kind, m.start(), m.end(), m.group()) for kind, rx in _known_token_patterns()
+             for m in rx.finditer(text)]
     return sorted(found, key=lambda t: t.start)
 
 
@@ -165,10 +173,11 @@ def _random_segment(text: str) -> bool:
     return shannon_entropy(text) >= threshold
 
 
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = (
     r"^(?:|x+|\*+|\.+|-+|_+|<[^<>]*>|\{\{[^{}]*\}\}|%[A-Za-z_]+%|(?:your|my|insert|replace|put|enter|add)[\s_-].*|"
     r"change[_-]?me|changeit|placeholder|dummy|example|sample|test|todo|fixme|none|null|nil|undefined|unset|"
-    r"empty|secret|password|token|redacted|hidden|notset|not[_-]?set|tbd|fake|xxx.*|\.\.\.)$", re.IGNORECASE)
+    r"empty|secret|password|token|redacted|hidden|notset|not[_-]?set|tbd|fake|xxx.*|\.\.\.)$"
+)
 # Default credentials everybody knows (``ENV MAIL_PASS admin``): weak, but no secret leaks.
 _WELL_KNOWN_DEFAULTS = frozenset({"admin", "root", "guest", "pass", "passwd", "user", "demo", "default", "123456",
                                   "12345678", "qwerty", "letmein", "postgres", "mysql", "changeit", "public"})
@@ -176,11 +185,16 @@ _BOOLEAN = re.compile(r"^(?:true|false|yes|no|on|off|0|1|enabled?|disabled?)$", 
 _REFERENCE = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=?+][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$")
 
 
+@functools.cache
+def _placeholder() -> re.Pattern[str]:
+    return re.compile(_PLACEHOLDER, re.IGNORECASE)  # on first use: start-up time
+
+
 def is_placeholder(value: str) -> bool:
     """Values that stand for "fill this in" (or a filler like 0000-...), and default
     credentials everybody knows (``admin``, ``changeit``): no secret leaks through them."""
     v = value.strip().strip("\"'")
-    return bool(_PLACEHOLDER.match(v)) or (len(set(v) - set("-_. ")) <= 1 and len(v) > 0) \
+    return bool(_placeholder().match(v)) or (len(set(v) - set("-_. ")) <= 1 and len(v) > 0) \
         or v.lower() in _WELL_KNOWN_DEFAULTS
 
 

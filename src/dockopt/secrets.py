@@ -15,6 +15,7 @@ fingerprints or CA bundles gets switched off, and then it catches nothing. Hence
 from __future__ import annotations
 
 import enum
+import functools
 import posixpath
 import re
 from dataclasses import dataclass
@@ -81,9 +82,9 @@ _ENV_TEMPLATES = frozenset({"example", "sample", "template", "tmpl", "tpl", "dis
                             "schema", "skel", "in"})
 _KEYSTORE_EXTENSIONS = (".p12", ".pfx", ".jks", ".keystore", ".ppk")
 # Name fragments that mark a key or .pem file as public material (CA bundles, signing keys).
-_PUBLIC_HINTS = re.compile(r"(^|[^a-z])(ca|cacert|cacerts|cert|certs|certificate|chain|fullchain|bundle|root|pub|"
-                           r"public|trust|truststore|gpg|pgp|signing|release|repo|archive|keyring|apt|rpm|yum)"
-                           r"([^a-z]|$)", re.IGNORECASE)
+# A pattern string: ``re.search`` compiles (and caches) it only once a key file turns up.
+_PUBLIC_HINTS = (r"(?i)(^|[^a-z])(ca|cacert|cacerts|cert|certs|certificate|chain|fullchain|bundle|root|pub|"
+                 r"public|trust|truststore|gpg|pgp|signing|release|repo|archive|keyring|apt|rpm|yum)([^a-z]|$)")
 # Directories that only ever hold public keys or certificates.
 _PUBLIC_DIRS = ("/etc/ssl/certs/", "/usr/local/share/ca-certificates/", "/usr/share/ca-certificates/",
                 "/etc/pki/ca-trust/", "/etc/pki/rpm-gpg/", "/etc/apt/", "/usr/share/keyrings/",
@@ -153,30 +154,42 @@ def secret_path(path: str) -> SecretPath | None:
     if lower.endswith(_KEYSTORE_EXTENSIONS):  # PKCS#12/JKS bundles hold private keys, trust stores do not
         return None if re.search(r"trust|cacerts", stem) else SecretPath("a key store", Strength.STRONG)
     if lower.endswith(".key"):
-        return None if _PUBLIC_HINTS.search(stem) else SecretPath("a private key", Strength.STRONG)
+        return None if re.search(_PUBLIC_HINTS, stem) else SecretPath("a private key", Strength.STRONG)
     if lower.endswith(".pem"):
         if re.search(r"key|priv", stem):
             return SecretPath("a private key", Strength.STRONG)
-        return None if _PUBLIC_HINTS.search(stem) else SecretPath("a PEM file (may hold a private key)",
+        return None if re.search(_PUBLIC_HINTS, stem) else SecretPath("a PEM file (may hold a private key)",
                                                                    Strength.WEAK)
     return None
 
 
 # --- contents --------------------------------------------------------------------------------
 
-_CONTENT_EVIDENCE = [
+# Compiled on first use (``_content_patterns``): only files whose content dockopt reads
+# (a build context, a RUN writing a file) are sniffed; start-up time.
+_CONTENT_EVIDENCE: list[tuple[str, str | re.Pattern[str]]] = [
     ("a private key", PRIVATE_KEY_HEADER),
-    ("a service-account key", re.compile(r'"private_key"\s*:\s*"[^"]{20,}')),
-    ("an OAuth client secret", re.compile(r'"client_secret"\s*:\s*"[^"$]{8,}')),
-    ("an npm auth token", re.compile(r"(?m)(?:^|:)_(?:authToken|auth|password)\s*=\s*(?P<v>\S+)")),
-    ("a yarn auth token", re.compile(r"(?m)^\s*npmAuth(?:Token|Ident)\s*:\s*[\"']?(?P<v>[^\s\"']+)")),
-    ("AWS credentials", re.compile(r"(?mi)^\s*aws_secret_access_key\s*=\s*(?P<v>\S+)")),
-    ("a .netrc password", re.compile(r"(?m)(?:^|\s)password\s+(?P<v>\S+)")),
-    ("a registry login", re.compile(r'"auth"\s*:\s*"(?P<v>[A-Za-z0-9+/=]{8,})"')),
-    ("a kubeconfig credential", re.compile(r"(?m)^\s*(?:client-key-data|token)\s*:\s*(?P<v>\S{16,})")),
-    ("a password", re.compile(r"(?m)<password>(?P<v>[^<$]+)</password>")),
+    ("a service-account key", r'"private_key"\s*:\s*"[^"]{20,}'),
+    ("an OAuth client secret", r'"client_secret"\s*:\s*"[^"$]{8,}'),
+    ("an npm auth token", r"(?m)(?:^|:)_(?:authToken|auth|password)\s*=\s*(?P<v>\S+)"),
+    ("a yarn auth token", r"(?m)^\s*npmAuth(?:Token|Ident)\s*:\s*[\"']?(?P<v>[^\s\"']+)"),
+    ("AWS credentials", r"(?mi)^\s*aws_secret_access_key\s*=\s*(?P<v>\S+)"),
+    ("a .netrc password", r"(?m)(?:^|\s)password\s+(?P<v>\S+)"),
+    ("a registry login", r'"auth"\s*:\s*"(?P<v>[A-Za-z0-9+/=]{8,})"'),
+    ("a kubeconfig credential", r"(?m)^\s*(?:client-key-data|token)\s*:\s*(?P<v>\S{16,})"),
+    ("a password", r"(?m)<password>(?P<v>[^<$]+)</password>"),
 ]
-_ENV_LINE = re.compile(r"(?m)^[ \t]*(?:export[ \t]+)?(?P<k>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[=:][ \t]*(?P<v>.*?)[ \t]*$")
+_ENV_LINE = r"(?m)^[ \t]*(?:export[ \t]+)?(?P<k>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[=:][ \t]*(?P<v>.*?)[ \t]*$"
+
+
+@functools.cache
+def _content_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((kind, re.compile(source)) for kind, source in _CONTENT_EVIDENCE)
+
+
+@functools.cache
+def _env_line() -> re.Pattern[str]:
+    return re.compile(_ENV_LINE)
 
 
 def sniff_content(text: str, *, shell_expands: bool = False) -> str | None:
@@ -186,7 +199,7 @@ def sniff_content(text: str, *, shell_expands: bool = False) -> str | None:
     .npmrc``), so a ``$VAR`` reference is replaced by its value and counts as a credential.
     In a file copied as is, ``${NPM_TOKEN}`` is npm's own interpolation: no secret inside.
     """
-    for kind, pattern in _CONTENT_EVIDENCE:
+    for kind, pattern in _content_patterns():
         for m in pattern.finditer(text):
             value = m.groupdict().get("v")
             if value is None or _credential_value(value.strip("\"'"), shell_expands):
@@ -194,7 +207,7 @@ def sniff_content(text: str, *, shell_expands: bool = False) -> str | None:
     token = known_tokens(text)
     if token:
         return token[0].kind
-    for m in _ENV_LINE.finditer(text):
+    for m in _env_line().finditer(text):
         value = m.group("v").strip("\"'")
         if secret_name(m.group("k")) and _credential_value(value, shell_expands):
             return f"a {m.group('k')} value"
@@ -236,7 +249,7 @@ def _only_templates(text: str, shell_expands: bool) -> bool:
         stripped = line.strip()
         if not stripped or stripped.startswith(("#", ";")) or (stripped.startswith("[") and stripped.endswith("]")):
             continue
-        m = _ENV_LINE.match(line)
+        m = _env_line().match(line)
         if m is None:
             return False
         value = m.group("v").strip("\"'")
