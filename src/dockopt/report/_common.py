@@ -46,7 +46,13 @@ class Finding:
     report: FileReport
     index: LineIndex
     diagnostic: Diagnostic
-    fingerprint: str
+    line_text: str  # the first reported line, whitespace-normalised
+    occurrence: int  # earlier findings of this code on an identical line of this file
+
+    @property
+    def fingerprint(self) -> str:
+        # Computed on demand: only gitlab and sarif print it, and hashlib costs start-up time.
+        return fingerprint(self.diagnostic.code, self.report.path, self.line_text, self.occurrence)
 
 
 def sorted_reports(files: Sequence[FileReport]) -> list[FileReport]:
@@ -64,7 +70,7 @@ def findings(files: Sequence[FileReport]) -> Iterator[Finding]:
             key = (diag.code, line_text)
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
-            yield Finding(report, index, diag, fingerprint(diag.code, report.path, line_text, occurrence))
+            yield Finding(report, index, diag, line_text, occurrence)
 
 
 def _line_text(index: LineIndex, line: int) -> str:
