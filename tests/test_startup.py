@@ -31,9 +31,10 @@ COPY . /app
 
 # Needed only by: configuration files (tomllib), config and selector typos (difflib),
 # config type errors (datetime), JSON input or output (json), gitlab/sarif fingerprints
-# (hashlib), docs and SARIF (the rule book), `fix` (dockopt.fix), manifests in a context.
+# (hashlib), docs and SARIF (the rule book), `fix` (dockopt.fix), manifests in a context,
+# volatile build args (dockopt.cache).
 LAZY = ("tomllib", "difflib", "datetime", "json", "hashlib", "dockopt.rulebook", "dockopt.fix",
-        "dockopt.ecosystem_files", "concurrent.futures")
+        "dockopt.ecosystem_files", "dockopt.cache", "concurrent.futures")
 
 
 def _modules(cwd: Path, *args: str) -> set[str]:

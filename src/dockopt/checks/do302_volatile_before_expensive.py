@@ -29,11 +29,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockopt.cache import expensive_reason, references
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.reorder import Place, block, stage_places
 from dockopt.syntax import Instruction
+
+# dockopt.cache (four dataclasses, ~3 ms of start-up) is imported by the methods below, which
+# run only for a volatile ARG or a moving ADD URL: most Dockerfiles have neither.
 
 VOLATILE_ARG = re.compile(
     r"^(?:[A-Z0-9]+_)*(BUILD_?DATE|BUILD_?TIME(STAMP)?|BUILD_NUMBER|BUILD_ID|BUILD_REVISION|GIT_COMMIT(_SHA)?|GIT_SHA|"
@@ -69,6 +71,8 @@ class VolatileBeforeExpensive(Rule):
 
     def _arg(self, ctx: LintContext, places: list[Place], index: int, names: list[str],
              single: bool) -> Iterator[Finding]:
+        from dockopt.cache import expensive_reason, references  # lazily: see the imports above
+
         ins = places[index].instruction
         group = _group(places, index, names)
         watched = set(names) | {n for g in group[1:] if g.name == "ENV" for n in g.values[0::3]}
@@ -91,6 +95,8 @@ class VolatileBeforeExpensive(Rule):
         yield Finding.at(ins, message, fix)
 
     def _add(self, ctx: LintContext, places: list[Place], index: int, url: str) -> Iterator[Finding]:
+        from dockopt.cache import expensive_reason  # lazily: see the imports above
+
         ins = places[index].instruction
         wasted = [(p.instruction, why) for p in places[index + 1:] if p.instruction.name == "RUN"
                   and (why := expensive_reason(ctx, p.instruction, builds=False)) is not None]
@@ -103,6 +109,8 @@ class VolatileBeforeExpensive(Rule):
     def _move(self, ctx: LintContext, places: list[Place], index: int, group: list[Instruction],
               watched: set[str]) -> Fix | None:
         """Move the ARG and the ENV/LABEL lines right below it that forward it, with their comments."""
+        from dockopt.cache import expensive_reason, references  # lazily: see the imports above
+
         position = index + len(group)
         target: Instruction | None = None
         last_expensive: int | None = None
@@ -137,6 +145,8 @@ class VolatileBeforeExpensive(Rule):
 
 def _group(places: list[Place], index: int, names: list[str]) -> list[Instruction]:
     """The ARG and the ENV/LABEL instructions directly below it that forward its value."""
+    from dockopt.cache import references  # lazily: see the imports above
+
     group = [places[index].instruction]
     for place in places[index + 1:]:
         ins = place.instruction
