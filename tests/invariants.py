@@ -119,8 +119,15 @@ def kept_lines(original: str, fixed: str) -> Counter[str]:
     return Counter(
         squeezed
         for number, line in enumerate(lines(original), start=1)
-        if number not in edited_lines and (squeezed := "".join(line.split()))
+        if number not in edited_lines and (squeezed := _squeeze(line))
     )
+
+
+def _squeeze(line: str) -> str:
+    """A line without its whitespace, nor the byte-order mark a first line may start with: the
+    mark is no instruction's text, so a line identical to the first one elsewhere (a split's
+    new FROM) would otherwise not count as the same line."""
+    return "".join(line.removeprefix("\ufeff").split())
 
 
 def _missing(expected: Counter[str], actual: Counter[str]) -> str:
@@ -170,7 +177,7 @@ def _check_fixed_text(result: FileResult, problem: Callable[[str, str], None], t
     lost = _missing(comment_lines(text), comment_lines(fixed.text))
     if lost:
         problem("comments", f"[{codes}] comment lines lost: {lost}")
-    lost = _missing(kept_lines(text, fixed.text), Counter("".join(line.split()) for line in lines(fixed.text)))
+    lost = _missing(kept_lines(text, fixed.text), Counter(_squeeze(line) for line in lines(fixed.text)))
     if lost:
         problem("kept-text", f"[{codes}] lines outside the edited instructions changed: {lost}")
     if not unsafe:

@@ -54,6 +54,12 @@ def test_different_flags_are_unsafe() -> None:
     assert applicability is Applicability.UNSAFE and "flags" in why
 
 
+def test_second_run_with_flags_of_its_own_is_not_merged() -> None:
+    # `cat /test/hello` needs its mount; the joined RUN would run it without.
+    assert merge("FROM a\nRUN mkdir /test\nRUN --mount=type=cache,from=b,target=/test cat /test/hello\n")[0] is None
+    assert merge("FROM a\nRUN --network=none a\nRUN --network=host b\n")[0] is None
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -136,3 +142,18 @@ def test_appended_cleanup_goes_after_the_last_command_text(text: str, expected: 
     assert result.text == expected
     ins = parse(result.text).instructions[-1]
     assert ins.logical.rstrip().endswith("&& rm -rf /var/lib/apt/lists/*")
+
+
+def test_a_comment_with_a_unicode_line_separator_is_kept_whole() -> None:
+    # str.splitlines breaks at \x85 (NEL); BuildKit does not: the fix fuzzer found a merge
+    # that kept "#" and dropped the rest of the comment.
+    text, _, _ = merge("FROM a\nRUN a\n#\x85 note\u2028more\nRUN b\n")
+    assert text == "FROM a\nRUN a \\\n#\x85 note\u2028more\n    && b\n"
+
+
+def test_physical_lines_break_at_line_feeds_only() -> None:
+    from dockopt.text import physical_lines
+
+    assert physical_lines("a\x85b\r\nc\u2028d\n") == ["a\x85b", "c\u2028d"]
+    assert physical_lines("a\r\nb", keepends=True) == ["a\r\n", "b"]
+    assert "".join(physical_lines("x\x0cy\n\nz\n", keepends=True)) == "x\x0cy\n\nz\n"

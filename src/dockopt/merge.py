@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from dockopt.diagnostics import Applicability, Edit
 from dockopt.model import Build, Run
 from dockopt.syntax import Document, Instruction
+from dockopt.text import physical_lines
 
 # Builtins whose effect outlives the command when run in the current shell.
 STATEFUL_COMMANDS = frozenset(
@@ -110,7 +111,7 @@ def has_comment(text: str) -> bool:
 
 def _continuation_style(document: Document, ins: Instruction) -> tuple[str, bool]:
     """(indent, leading_operator) used by the instruction's continuation lines."""
-    lines = ins.text.splitlines()
+    lines = physical_lines(ins.text)
     for line in lines[1:]:
         body = line.lstrip(" \t")
         if not body or body.startswith("#"):
@@ -135,13 +136,18 @@ def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
         return None  # not a POSIX shell (PowerShell, cmd): `&&` may not even exist there
     if first.stage is not second.stage or blocking_instruction(build, a, b) is not None:
         return None
+    if {f.text for f in b.flags} - {f.text for f in a.flags}:
+        # The joined RUN carries the first RUN's flags: the second's commands would lose
+        # their own mount (a cache or `from=` mount they read), network or security mode,
+        # which breaks the build more often than not. Not even an unsafe fix.
+        return None
     source = document.source
     escape = document.escape
     nl = _newline(document)
     # Keep comment lines that sit between the two RUNs: inside a continuation BuildKit skips them.
     between = source[a.line_end : b.line_start]
-    kept = [line for line in between.splitlines() if line.strip().startswith("#")]
-    last_line = a.text.rstrip("\r\n").splitlines()[-1] if a.text.strip() else ""
+    kept = [line for line in physical_lines(between) if line.strip().startswith("#")]
+    last_line = physical_lines(a.text.rstrip("\r\n"))[-1] if a.text.strip() else ""
     if last_line.lstrip().startswith("#"):
         return None
     if first.source is not None and ends_badly(first.source.text):
@@ -152,7 +158,7 @@ def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
         head_end -= 1  # "a;" + "&& b" would not parse
     args_src = b.to_source(b.args_start)
     head = source[b.start + len(b.keyword) : args_src]
-    if any(line.strip().startswith("#") for line in head.splitlines()):
+    if any(line.strip().startswith("#") for line in physical_lines(head)):
         # Comment lines between `RUN \` and the command: keep them inside the continuation.
         if b.flags:
             return None

@@ -209,10 +209,12 @@ def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | Non
             if options.diff:
                 import difflib  # only --diff needs it: keep it off the start-up path
 
+                from dockopt.text import physical_lines
+
                 outcome.diff = "".join(
                     difflib.unified_diff(
-                        source.text.splitlines(keepends=True),
-                        result.text.splitlines(keepends=True),
+                        physical_lines(source.text, keepends=True),
+                        physical_lines(result.text, keepends=True),
                         fromfile=f"a/{display}",
                         tofile=f"b/{display}",
                     )

@@ -16,6 +16,23 @@ class Location:
     column: int
 
 
+def physical_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of ``text`` as BuildKit sees them: only ``\n`` ends a line.
+
+    Not ``str.splitlines``, which also breaks at ``\x0b``, ``\x0c``, ``\x1c``-``\x1e``,
+    ``\x85``, ``\u2028`` and ``\u2029``: characters a Dockerfile may hold inside one line
+    (a fix once cut a comment in two at a ``\x85``). Without ``keepends`` a line's ``\r``
+    before the ``\n`` is dropped too.
+    """
+    pieces = text.split("\n")
+    if keepends:
+        lines = [piece + "\n" for piece in pieces[:-1]]
+        return lines + [pieces[-1]] if pieces[-1] else lines
+    if pieces[-1] == "":
+        pieces.pop()
+    return [piece[:-1] if piece.endswith("\r") else piece for piece in pieces]
+
+
 class LineIndex:
     """Maps character offsets to 1-based (line, column) and back.
 
