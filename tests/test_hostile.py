@@ -200,6 +200,47 @@ def test_10k_deep_command_substitution_parses() -> None:
     assert seconds < 10
 
 
+@pytest.mark.parametrize("unit", ["a|", "x=(", "$["])
+def test_pathological_shell_is_cut_off_by_the_parse_budget(unit: str) -> None:
+    # tree-sitter-bash needed 13 s for `a|` x 20,000 (40 KB, one line under BuildKit's limit);
+    # such a script is given up on and flagged, and the whole lint stays bounded.
+    from dockopt.checks import all_rules
+    from dockopt.engine import lint
+    from dockopt.shell import parse_script
+    from tests.invariants import Everything
+
+    script_text = unit * (40_000 // len(unit))
+    parse_script.cache_clear()
+    start = time.perf_counter()
+    script = parse_script(script_text)
+    seconds = time.perf_counter() - start
+    _report(f"pathological script {unit!r} x {len(script_text) // len(unit)}", seconds, len(script_text))
+    assert script.has_errors and script.commands == [] and script.errors == [(0, len(script_text))]
+    assert seconds < 3  # the deadline is 0.7 s for 40 KB, plus the probe's start
+    start = time.perf_counter()
+    lint("FROM debian\nRUN " + script_text + "\n", "Dockerfile", Everything())
+    assert time.perf_counter() - start < 5
+    assert all_rules()  # the lint above ran every rule
+
+
+def test_a_probe_that_crashes_makes_the_script_unparsable_not_dockopt_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockopt.shell import guard
+
+    monkeypatch.setattr(guard, "_PROBE", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    monkeypatch.setattr(guard, "_PROBE_PROCESS", guard._Probe())
+    assert not guard.parses_in_time(b"echo hi; " * 1_000)
+    assert guard.parses_in_time(b"echo hi")  # short scripts never need the probe
+
+
+def test_large_ordinary_script_is_not_cut_off() -> None:
+    from dockopt.shell import parse_script
+
+    text = "; ".join(f"echo line{i} > /tmp/f{i}" for i in range(3_000))  # ~80 KB
+    parse_script.cache_clear()
+    script = parse_script(text)
+    assert not script.has_errors and len(script.commands) == 3_000
+
+
 def test_deeply_nested_json_is_not_exec_form_and_does_not_raise() -> None:
     source = "FROM a\nCMD " + "[" * 100_000 + "]" * 100_000 + "\n"
     document = parse(source)

@@ -32,9 +32,10 @@ COPY . /app
 # Needed only by: configuration files (tomllib), config and selector typos (difflib),
 # config type errors (datetime), JSON input or output (json), gitlab/sarif fingerprints
 # (hashlib), docs and SARIF (the rule book), `fix` (dockopt.fix), manifests in a context,
-# volatile build args (dockopt.cache).
+# volatile build args (dockopt.cache), the parse-time probe for scripts of 4 KB or more
+# (subprocess).
 LAZY = ("tomllib", "difflib", "datetime", "json", "hashlib", "dockopt.rulebook", "dockopt.fix",
-        "dockopt.ecosystem_files", "dockopt.cache", "concurrent.futures")
+        "dockopt.ecosystem_files", "dockopt.cache", "concurrent.futures", "subprocess")
 
 
 def _modules(cwd: Path, *args: str) -> set[str]:

@@ -222,7 +222,8 @@ class Script:
     commands: list[Command]  # every simple command, in execution order
     statements: list[Statement]
     # tree-sitter inserted ERROR or MISSING nodes (``errors`` has their spans), or the
-    # script nests too deeply to analyse (hundreds of levels; ``errors`` is the whole text)
+    # script nests too deeply to analyse (hundreds of levels) or exceeds its parse time budget
+    # (``errors`` is then the whole text)
     has_errors: bool
     errors: list[Span] = field(default_factory=list)
     functions: dict[str, Span] = field(default_factory=dict)

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING
 
 from dockopt.shell.commands import REDIRECTS, CommandBuilder
 from dockopt.shell.fixups import blank_backtick_comments, rotate_leading_heredocs
+from dockopt.shell.guard import parses_in_time
 from dockopt.shell.model import Command, Script, Statement
 from dockopt.shell.words import Ctx
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Parser
+    from tree_sitter import Node, Parser, Tree
 
 _SEPARATORS = frozenset({";", "&", ";;", ";&", ";;&", "\n"})
 _STATEMENT_KINDS = {
@@ -50,6 +51,13 @@ def _parser() -> Parser:
     from tree_sitter import Language, Parser
 
     return Parser(Language(tree_sitter_bash.language()))
+
+
+def _parse_tree(data: bytes) -> Tree | None:
+    """tree-sitter's tree of ``data``, or None when parsing it would take too long."""
+    if not parses_in_time(data):
+        return None
+    return _parser().parse(data)
 
 
 def _byte_to_char(text: str) -> list[int]:
@@ -80,8 +88,10 @@ def parse_script(text: str) -> Script:
     conv = None if len(data) == len(source) else _byte_to_char(source)
     if origin is not None:  # offsets in the rewritten text -> offsets in ``text``
         conv = origin if conv is None else [origin[c] for c in conv]
-    tree = _parser().parse(data)
+    tree = _parse_tree(data)
     walker = _Walker(text, conv)
+    if tree is None:  # over its parse budget: read nothing, flag all of it
+        return Script(text, [], [], True, [(0, len(text))])
     root = tree.root_node
     try:
         walker.program(root)
