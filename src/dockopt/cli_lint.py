@@ -12,7 +12,7 @@ from dockopt.runner import FileOutcome, RunOptions, run_files, run_stdin
 from dockopt.selection import CliOverrides
 
 
-def _options(args: argparse.Namespace) -> RunOptions:
+def _options(args: argparse.Namespace, color: bool) -> RunOptions:
     from dockopt.diagnostics import Severity
 
     overrides = CliOverrides(
@@ -22,6 +22,13 @@ def _options(args: argparse.Namespace) -> RunOptions:
         severity_threshold=Severity.parse(args.severity_threshold) if args.severity_threshold else None,
     )
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    text = None
+    if args.format == "text" and not getattr(args, "diff", False):
+        from dockopt.report.text import TextOptions
+
+        # Files (not standard input) are reported on stdout: colour as the terminal allows.
+        text = TextOptions(color=color, show_source=not args.no_source,
+                           unsafe_fixes_enabled=bool(getattr(args, "unsafe_fixes", None)))
     return RunOptions(
         overrides=overrides,
         config_file=args.config,
@@ -33,6 +40,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
         hadolint=args.hadolint,
         diff=getattr(args, "diff", False),
         jobs=jobs,
+        text=text,
     )
 
 
@@ -48,7 +56,7 @@ def run_lint_command(args: argparse.Namespace, color: bool) -> int:
         print(f"dockopt: {args.context}: build context is not a directory", file=sys.stderr)
         return EXIT_ERROR
     try:
-        options = _options(args)
+        options = _options(args, color)
         # Validate the command line's selectors once, up front (not once per file).
         from dockopt.config import Config
         from dockopt.runner import known_codes
@@ -86,8 +94,14 @@ def run_lint_command(args: argparse.Namespace, color: bool) -> int:
             if o.diff:
                 sys.stdout.write(o.diff)
     elif not (args.quiet and not any(r.diagnostics for r in reports)):
-        text = render(args.format, reports, color=color and out is sys.stdout,
-                      show_source=not args.no_source, unsafe_fixes_enabled=bool(options.unsafe_fixes))
+        parts = [o.rendered for o in outcomes if o.rendered is not None]
+        if options.text is not None and len(parts) == len(reports):
+            from dockopt.report.text import combine
+
+            text = combine(parts, options.text)
+        else:
+            text = render(args.format, reports, color=color and out is sys.stdout,
+                          show_source=not args.no_source, unsafe_fixes_enabled=bool(options.unsafe_fixes))
         if text:
             out.write(text if text.endswith("\n") else text + "\n")
     fixed = sum(o.fixed for o in outcomes)

@@ -23,6 +23,7 @@ from dockopt.selection import CliOverrides, RuleSelection
 
 if TYPE_CHECKING:
     from dockopt.context import BuildContext
+    from dockopt.report.text import RenderedFile, TextOptions
 
 # Files below this count are checked in-process: a pool's start-up costs more than it saves.
 PARALLEL_MIN_FILES = 16
@@ -40,6 +41,9 @@ class RunOptions:
     hadolint: bool | None = None
     diff: bool = False
     jobs: int = 1
+    # Text output: each file's findings are rendered where the file is linted (in parallel
+    # under --jobs) and its text is dropped from the outcome; None for the other formats.
+    text: TextOptions | None = None
 
 
 @dataclass(slots=True)
@@ -51,6 +55,7 @@ class FileOutcome:
     new_text: str | None = None  # fixed text (stdin mode prints it)
     threshold_hits: int = 0
     fixable: dict[str, int] = field(default_factory=dict)
+    rendered: RenderedFile | None = None  # with RunOptions.text: the report's text part
 
 
 def known_codes() -> dict[str, bool]:
@@ -260,7 +265,18 @@ def _init_worker(options: RunOptions) -> None:
 def _work(item: tuple[str, Path, str]) -> FileOutcome:
     mode, path, display = item
     assert _WORKER is not None
-    return (fix_one if mode == "fix" else check_one)(path, display, _WORKER)
+    return _rendered((fix_one if mode == "fix" else check_one)(path, display, _WORKER), _WORKER.options)
+
+
+def _rendered(outcome: FileOutcome, options: RunOptions) -> FileOutcome:
+    """With text output, render the report now and keep only its diagnostics (not the text)."""
+    if options.text is not None and outcome.report is not None:
+        from dockopt.report.text import render_file
+
+        report = outcome.report
+        outcome.rendered = render_file(report, {}, options.text)
+        outcome.report = FileReport(report.path, "", report.diagnostics)
+    return outcome
 
 
 def run_files(mode: str, paths: Iterable[Path], options: RunOptions) -> list[FileOutcome]:
@@ -275,7 +291,7 @@ def run_files(mode: str, paths: Iterable[Path], options: RunOptions) -> list[Fil
             return list(pool.map(_work, items, chunksize=chunk))
     settings = _Settings(options)
     worker = fix_one if mode == "fix" else check_one
-    return [worker(path, display, settings) for _, path, display in items]
+    return [_rendered(worker(path, display, settings), options) for _, path, display in items]
 
 
 def run_stdin(mode: str, data: bytes, filename: str | None, options: RunOptions) -> FileOutcome:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockopt.diagnostics import Severity
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from dockopt.report import FileReport
     from dockopt.rulebook import RuleDoc
 
-__all__ = ["MAX_EXCERPT_LINES", "TAB_WIDTH", "render"]
+__all__ = ["MAX_EXCERPT_LINES", "TAB_WIDTH", "RenderedFile", "TextOptions", "combine", "render", "render_file"]
 
 TAB_WIDTH = 4
 # Longer spans show their first MAX_EXCERPT_LINES - 1 lines and an ellipsis: a finding on a
@@ -62,6 +63,27 @@ class _Style:
         return f"{code}{text}{_RESET}" if self.color and text else text
 
 
+@dataclass(frozen=True, slots=True)
+class TextOptions:
+    color: bool = False
+    show_source: bool = True
+    unsafe_fixes_enabled: bool = False
+
+
+@dataclass(slots=True)
+class RenderedFile:
+    """One file's part of the report, rendered where the file was linted (a ``--jobs``
+    worker renders in parallel, and the main process keeps no file texts): its blocks and
+    the counts the summary needs."""
+
+    path: str
+    blocks: list[str] = field(default_factory=list)
+    per_rule: Counter[str] = field(default_factory=Counter)
+    names: dict[str, str] = field(default_factory=dict)
+    fixable: int = 0
+    hidden: int = 0
+
+
 def render(
     files: Sequence[FileReport],
     rules: Mapping[str, RuleDoc],
@@ -70,23 +92,42 @@ def render(
     show_source: bool = True,
     unsafe_fixes_enabled: bool = False,
 ) -> str:
-    style = _Style(color)
+    options = TextOptions(color, show_source, unsafe_fixes_enabled)
+    return combine([render_file(report, rules, options) for report in files], options)
+
+
+def render_file(report: FileReport, rules: Mapping[str, RuleDoc], options: TextOptions) -> RenderedFile:
+    style = _Style(options.color)
+    part = RenderedFile(report.path)
+    for finding in findings([report]):
+        diag = finding.diagnostic
+        state = fix_state(diag, options.unsafe_fixes_enabled)
+        part.fixable += state == "applicable"
+        part.hidden += state == "hidden"
+        part.per_rule[diag.code] += 1
+        part.names.setdefault(diag.code, rule_name(diag, rules))
+        part.blocks.append(_block(finding, state, style, options.show_source))
+    return part
+
+
+def combine(parts: Sequence[RenderedFile], options: TextOptions) -> str:
+    """The whole report from per-file parts, in path order (as :func:`findings` sorts)."""
+    style = _Style(options.color)
     blocks: list[str] = []
     per_rule: Counter[str] = Counter()
     names: dict[str, str] = {}
     fixable = hidden = 0
-    for finding in findings(files):
-        diag = finding.diagnostic
-        state = fix_state(diag, unsafe_fixes_enabled)
-        fixable += state == "applicable"
-        hidden += state == "hidden"
-        per_rule[diag.code] += 1
-        names.setdefault(diag.code, rule_name(diag, rules))
-        blocks.append(_block(finding, state, style, show_source))
+    for part in sorted(parts, key=lambda p: p.path):
+        blocks += part.blocks
+        per_rule.update(part.per_rule)
+        for code, name in part.names.items():
+            names.setdefault(code, name)
+        fixable += part.fixable
+        hidden += part.hidden
     if not blocks:
         return style(_GREEN, "All checks passed!") + "\n"
 
-    out = ["\n\n".join(blocks) if show_source else "\n".join(blocks), ""]
+    out = ["\n\n".join(blocks) if options.show_source else "\n".join(blocks), ""]
     out += _summary(per_rule, names)
     total = sum(per_rule.values())
     out.append(f"Found {total} error{'s' if total != 1 else ''}.")
