@@ -119,3 +119,30 @@ def test_sample_directories_exist() -> None:
         pytest.skip(f"corpus not found at {CORPUS}")
     for directory in SAMPLE_DIRS:
         assert (CORPUS / directory).is_dir(), directory
+
+
+def _dies_on_the_marked_file(path: Path, display: str, settings: object, stdin_text: str | None = None) -> object:
+    from dockopt import runner
+
+    if path.read_text(errors="replace").startswith("# die\n"):
+        os.kill(os.getpid(), 9)  # as a segfault in a C extension or the OOM killer would
+    return runner._REAL_CHECK_ONE(path, display, settings, stdin_text)  # type: ignore[attr-defined]
+
+
+def test_a_worker_that_dies_costs_one_file_not_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockopt import runner
+
+    files = []
+    for i in range(PARALLEL_MIN_FILES + 8):
+        path = tmp_path / f"d{i:02}" / "Dockerfile"
+        path.parent.mkdir()
+        path.write_text(("# die\n" if i in (3, 17) else "") + "FROM debian\nRUN apt-get update\n")
+        files.append(path)
+    monkeypatch.setattr(runner, "_REAL_CHECK_ONE", runner.check_one, raising=False)
+    monkeypatch.setattr(runner, "check_one", _dies_on_the_marked_file)  # forked workers inherit it
+    outcomes = run_files("check", files, _options(2))
+    assert len(outcomes) == len(files)
+    errors = [i for i, o in enumerate(outcomes) if o.error]
+    assert errors == [3, 17]
+    assert "internal error" in (outcomes[3].error or "") and "d03" in (outcomes[3].error or "")
+    assert all(o.report is not None and o.report.diagnostics for i, o in enumerate(outcomes) if i not in (3, 17))
