@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     import subprocess
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 GUARDED_BYTES = 4096
 DEADLINE_S = 0.5
 DEADLINE_S_PER_BYTE = 5e-6  # real scripts parse at several MB/s: 40x headroom
+STARTUP_TIMEOUT_S = 30.0
 
 # The probe: reads "<length>\n<bytes>" requests, parses, answers one byte per request.
 _PROBE = r"""
@@ -35,6 +36,8 @@ import tree_sitter_bash
 from tree_sitter import Language, Parser
 parser = Parser(Language(tree_sitter_bash.language()))
 read, write = sys.stdin.buffer, sys.stdout.buffer
+write.write(b"r")  # ready: the deadline starts after the probe's own start-up
+write.flush()
 while True:
     header = read.readline()
     if not header:
@@ -58,6 +61,10 @@ class _Probe:
             self.process = subprocess.Popen([sys.executable, "-c", _PROBE], stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             self.owner = os.getpid()
+            # Its start-up (an interpreter, tree-sitter) is not the script's parse time: wait
+            # for it apart, generously, so a loaded machine does not fail a good script.
+            if not _readable(self.process.stdout, STARTUP_TIMEOUT_S) or self.process.stdout.read(1) != b"r":
+                raise OSError("the parse probe did not start")
         return self.process
 
     def _kill(self) -> None:
@@ -67,21 +74,24 @@ class _Probe:
         self.process = None
 
     def parses_in_time(self, data: bytes) -> bool:
-        import select
-
-        deadline = time.monotonic() + DEADLINE_S + DEADLINE_S_PER_BYTE * len(data)
         try:
             process = self._start()
             assert process.stdin is not None and process.stdout is not None
+            deadline = time.monotonic() + DEADLINE_S + DEADLINE_S_PER_BYTE * len(data)
             process.stdin.write(b"%d\n" % len(data) + data)
             process.stdin.flush()
-            ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if ready and process.stdout.read(1) == b"k":
+            if _readable(process.stdout, deadline - time.monotonic()) and process.stdout.read(1) == b"k":
                 return True
         except OSError:  # could not start it, or it died while we wrote
             pass
         self._kill()
         return False
+
+
+def _readable(stream: IO[bytes] | None, timeout: float) -> bool:
+    import select
+
+    return stream is not None and bool(select.select([stream], [], [], max(0.0, timeout))[0])
 
 
 _PROBE_PROCESS = _Probe()
