@@ -84,6 +84,8 @@ def ends_badly(text: str) -> str | None:
 
 def has_comment(text: str) -> bool:
     """Whether the shell text contains a comment (an unquoted ``#`` starting a word)."""
+    if "#" not in text:  # most scripts: skip the character walk
+        return False
     quote = ""
     prev = " "
     i = 0
