@@ -236,6 +236,29 @@ def test_a_probe_that_crashes_makes_the_script_unparsable_not_dockopt_crash(monk
     assert guard.parses_in_time(b"echo hi")  # short scripts never need the probe
 
 
+# Found by fuzzing tree-sitter-bash with heredoc-heavy soups: its parser loops without end
+# on these 704 characters (the process was still parsing after 10 minutes).
+ENDLESS_PARSE = '\\\n$(while`cat <<\\E`"fifi\'cat <<x-y  <<EOF |\n  x-y) <<x-y%%`cat <<\\E \\\n2<<E << <<\'Q\' <<*\n  E)2<<E$ &&\nQ <<-E$)2<<é "case?\n  x cat <<\'Q\'"$( x=${export*2<<E ?2<<\\E <<\'Q\')\t$(}\n  Q)#for`cat <<x-y &&do\nx f() <<AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA |\u2028\né\nEOF;${x:-\n  AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n\n\tE) <<é)}function\n  x\ncat <<EOF <<<<-é |$(cat <<é |do<<-x-y &&`cat <<\\E <<\nE$$(cat <<"D"`2<<AAAAAAAAAAAAA``cat <<E$) <<x-y &&`cat <<"D"<<-\'Q\' *-$\'\n  x "$(\u2028\n  é }2<<\'Q\' |$(cat <<AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA <<"$(<(\n  x-yé\n\tD\n\tx\n\nx$(('
+
+
+def test_script_that_tree_sitter_never_finishes_is_cut_off() -> None:
+    from dockopt.checks import all_rules
+    from dockopt.engine import lint
+    from dockopt.shell import parse_script
+    from tests.invariants import Everything
+
+    parse_script.cache_clear()
+    start = time.perf_counter()
+    script = parse_script(ENDLESS_PARSE)
+    assert script.has_errors and script.commands == [] and script.errors == [(0, len(ENDLESS_PARSE))]
+    assert time.perf_counter() - start < 10
+    source = "FROM debian\nRUN <<EOF\n" + ENDLESS_PARSE + "\nEOF\n"
+    start = time.perf_counter()
+    lint(source, "Dockerfile", Everything())
+    assert time.perf_counter() - start < 20
+    assert all_rules()
+
+
 def test_large_ordinary_script_is_not_cut_off() -> None:
     from dockopt.shell import parse_script
 

@@ -144,6 +144,15 @@ def test_comments_are_kept() -> None:
                 assert line in text, (name, line)
 
 
+def test_comments_inside_a_rewritten_run_are_kept() -> None:
+    # Found by the fix fuzzer: the pip RUN is rewritten for the runtime stage, and its
+    # continuation's comment line went with the old text.
+    source = ("FROM python:3.12-slim\nCMD [\"app\"]\nRUN apt-get -qq install -y build-essential && \\\n"
+              "    # why flask\n    pip install flask\n")
+    text, _ = _split(source)
+    assert "# why flask\nRUN --mount=type=bind" in text
+
+
 def test_go_shell_form_cmd_becomes_exec_form_on_distroless() -> None:
     text, _ = _split(CASES["go"])
     assert 'CMD ["/out/server", "--port", "8080"]' in text

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from dockopt.shell.commands import REDIRECTS, CommandBuilder
 from dockopt.shell.fixups import blank_backtick_comments, rotate_leading_heredocs
-from dockopt.shell.guard import parses_in_time
+from dockopt.shell.guard import bounded_parse, parses_in_time
 from dockopt.shell.model import Command, Script, Statement
 from dockopt.shell.words import Ctx
 
@@ -57,7 +57,7 @@ def _parse_tree(data: bytes) -> Tree | None:
     """tree-sitter's tree of ``data``, or None when parsing it would take too long."""
     if not parses_in_time(data):
         return None
-    return _parser().parse(data)
+    return bounded_parse(_parser(), data)
 
 
 def _byte_to_char(text: str) -> list[int]:

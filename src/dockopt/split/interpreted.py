@@ -117,14 +117,14 @@ def python(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[Step]
             if key in tool_runs:  # compilers and the pip install in one RUN
                 builder_lines.append(_tool_install_text(ctx, block))
             builder_lines.append(f"RUN {wheel}\n")
-            runtime_lines.append(block.leading + f"RUN --mount=type=bind,from={builder},source=/wheels,target=/wheels "
+            runtime_lines.append(block.comment_lines + f"RUN --mount=type=bind,from={builder},source=/wheels,target=/wheels "
                                  f"{install_cmd}\n")
             continue
         if key in tool_runs:
             if index < last_pip:
                 builder_lines.append(block.text())
-            elif block.leading.strip():
-                runtime_lines.append(block.leading)
+            elif block.comment_lines.strip():
+                runtime_lines.append(block.comment_lines)
             continue
         if index <= last_pip and block.name not in RUNTIME_META and block.name != "USER":
             builder_lines.append(block.text(with_comments=False) if block.name != "RUN" else block.text(False))

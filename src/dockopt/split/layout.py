@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
+from dockopt.text import physical_lines
 
 # Instructions that only describe how the image runs: they move to the runtime stage.
 RUNTIME_META = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "ONBUILD"})
@@ -43,6 +44,18 @@ class Block:
     @property
     def comments(self) -> str:
         return self.leading
+
+    @property
+    def comment_lines(self) -> str:
+        """The comments that must survive when the instruction itself is rewritten or
+        dropped: the lines above it, then the comment lines inside its continuation
+        (BuildKit skips those, but they are the author's)."""
+        ins = self.instruction
+        text = ins.text
+        if ins.heredocs:  # a heredoc body's "#" lines are content, not Dockerfile comments
+            text = text[: ins.heredocs[0].body_start - ins.line_start]
+        inner = [line.strip(" \t") + "\n" for line in physical_lines(text)[1:] if line.lstrip(" \t").startswith("#")]
+        return self.leading + "".join(inner)
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,15 +171,15 @@ def assemble(ctx: LintContext, st: StageText, last: int, builder: str, runtime: 
     moved_text: list[str] = []
     for block in moved:
         if not keep_meta(block):
-            if block.leading.strip():
-                moved_text.append(block.leading)
+            if block.comment_lines.strip():
+                moved_text.append(block.comment_lines)
             continue
         text = block.text()
         if block.name in ("CMD", "ENTRYPOINT") and not runtime.has_shell:
             converted = exec_form(block.instruction)
             if converted is None:
                 raise Decline(f"the {block.name} on line {block.instruction.start_line} needs a shell")
-            text = block.leading + converted
+            text = block.comment_lines + converted
         if block.name == "HEALTHCHECK" and not runtime.has_shell:
             raise Decline("the HEALTHCHECK needs tools the runtime image lacks")
         moved_text.append(text)
