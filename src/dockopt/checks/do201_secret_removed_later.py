@@ -160,13 +160,9 @@ def _mount_fix(ctx: LintContext, secret: SecretFile, removal: Effect, remover: I
     return Fix(Applicability.SUGGESTION, message, tuple(sorted(edits, key=lambda e: e.start)))
 
 
-def _has_comment_line(ins: Instruction) -> bool:
-    return any(line.lstrip().startswith("#") for line in ins.text.splitlines()[1:])
-
-
 def _drop_source(build: Build, creator: Instruction, secret: SecretFile) -> Edit | None:
     """Remove what stored the secret: the whole instruction, or its one COPY source."""
-    if _has_comment_line(creator):
+    if creator.inner_comment_lines:
         return None
     whole = Edit(creator.line_start, creator.line_end, "")
     if creator.name == "RUN":
@@ -199,7 +195,7 @@ def _drop_removal(ctx: LintContext, run: Run, removal: Effect, path: str) -> tup
     command = command_at(ctx, run, removal.start)
     if script is None or source is None or command is None or ins.is_json or ins.heredocs:
         return None, False
-    if _has_comment_line(ins) or command.conditional or command.in_subshell or command.in_pipeline:
+    if ins.inner_comment_lines or command.conditional or command.in_subshell or command.in_pipeline:
         return None, False
     targets = [w.value for w in command.args if not (w.value or "-").startswith("-")]
     if len(targets) != 1:

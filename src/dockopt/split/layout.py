@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
-from dockopt.text import physical_lines
 
 # Instructions that only describe how the image runs: they move to the runtime stage.
 RUNTIME_META = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "ONBUILD"})
@@ -50,12 +49,7 @@ class Block:
         """The comments that must survive when the instruction itself is rewritten or
         dropped: the lines above it, then the comment lines inside its continuation
         (BuildKit skips those, but they are the author's)."""
-        ins = self.instruction
-        text = ins.text
-        if ins.heredocs:  # a heredoc body's "#" lines are content, not Dockerfile comments
-            text = text[: ins.heredocs[0].body_start - ins.line_start]
-        inner = [line.strip(" \t") + "\n" for line in physical_lines(text)[1:] if line.lstrip(" \t").startswith("#")]
-        return self.leading + "".join(inner)
+        return self.leading + "".join(f"{line}\n" for line in self.instruction.inner_comment_lines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dockopt.text import LineIndex
+from dockopt.text import LineIndex, physical_lines
 
 TriviaKind = Literal["bom", "blank", "comment", "directive", "orphan"]
 
@@ -166,6 +166,13 @@ class Instruction:
     @property
     def values(self) -> list[str]:
         return [a.value for a in self.arguments]
+
+    @property
+    def inner_comment_lines(self) -> list[str]:
+        """The lines after the first that start with ``#`` (after blanks), stripped: comment
+        lines inside the continuation, which BuildKit skips, and ``#`` lines of heredoc bodies.
+        A fix that drops or rewrites the instruction's text would lose them."""
+        return [line.strip(" \t") for line in physical_lines(self.text)[1:] if line.lstrip(" \t").startswith("#")]
 
     @property
     def is_continued(self) -> bool:
