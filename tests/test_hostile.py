@@ -228,10 +228,10 @@ def test_a_probe_that_crashes_makes_the_script_unparsable_not_dockopt_crash(monk
 
     crash_on_first_script = ("import os, signal, sys; sys.stdout.buffer.write(b'r'); sys.stdout.buffer.flush(); "
                              "sys.stdin.buffer.readline(); os.kill(os.getpid(), signal.SIGSEGV)")
-    monkeypatch.setattr(guard, "_PROBE", crash_on_first_script)
+    monkeypatch.setattr(guard, "_PROBE_CODE", crash_on_first_script)
     monkeypatch.setattr(guard, "_PROBE_PROCESS", guard._Probe())
     assert not guard.parses_in_time(b"echo hi; " * 1_000)
-    monkeypatch.setattr(guard, "_PROBE", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    monkeypatch.setattr(guard, "_PROBE_CODE", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
     assert not guard.parses_in_time(b"echo hi; " * 1_000)  # dies before it is ready
     assert guard.parses_in_time(b"echo hi")  # short scripts never need the probe
 

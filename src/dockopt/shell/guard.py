@@ -1,4 +1,6 @@
-"""A time bound for tree-sitter-bash on long scripts, kept in a probe process.
+"""Bounds on tree-sitter-bash: a budget of progress callbacks for every parse
+(:func:`bounded_parse`), and a probe process with a deadline for long scripts
+(:func:`parses_in_time`).
 
 tree-sitter-bash's error recovery is superlinear when the parse stack is deep: ``a|``
 repeated 20,000 times (40 KB, one line under BuildKit's 64 KiB limit) took 9-13 s here, an
@@ -31,33 +33,49 @@ DEADLINE_S = 0.5
 DEADLINE_S_PER_BYTE = 5e-6  # real scripts parse at several MB/s: 40x headroom
 STARTUP_TIMEOUT_S = 30.0
 
-# The probe: reads "<length>\n<bytes>" requests, parses, answers one byte per request.
-_PROBE = r"""
-import sys
-import tree_sitter_bash
-from tree_sitter import Language, Parser
-parser = Parser(Language(tree_sitter_bash.language()))
-read, write = sys.stdin.buffer, sys.stdout.buffer
-write.write(b"r")  # ready: the deadline starts after the probe's own start-up
-write.flush()
-while True:
-    header = read.readline()
-    if not header:
-        break
-    data = read.read(int(header))
-    limit, calls = PROGRESS_CALLS + PROGRESS_CALLS_PER_BYTE * len(data), [0]
+# tree-sitter-bash can also loop without end on short input: a 715-byte soup of heredocs,
+# quotes and `$(` (found by fuzzing) never finished. That loop runs in the parser's main
+# loop, which calls the progress callback (~3,000 times a second there), so the parse is
+# cancelled after a number of callbacks: deterministic, unlike a clock. Over the corpus's
+# 10,280 RUN scripts the most callbacks were 427 and the highest rate 0.017 per byte.
+PROGRESS_CALLS = 1_000
+PROGRESS_CALLS_PER_BYTE = 0.5
 
-    def progress(_offset, _has_error):
-        calls[0] += 1
-        return calls[0] > limit
+
+def bounded_parse(parser: Parser, data: bytes) -> Tree | None:
+    """``parser.parse(data)``, or None when it runs past its progress budget."""
+    limit = PROGRESS_CALLS + PROGRESS_CALLS_PER_BYTE * len(data)
+    calls = 0
+
+    def progress(_offset: int, _has_error: bool) -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > limit  # True cancels the parse
 
     try:
-        parser.parse(lambda offset, _point: data[offset:offset + 65536], progress_callback=progress)
-    except ValueError:
-        parser.reset()
-    write.write(b"k")
+        return parser.parse(lambda offset, _point: data[offset:offset + 65536], progress_callback=progress)
+    except ValueError:  # "Parsing failed": cancelled
+        parser.reset()  # otherwise the next parse would resume this one
+        return None
+
+
+def serve_probe() -> None:
+    """The probe's side (run in the child process): read "<length>\\n<bytes>" requests, parse
+    each as dockopt would, answer one byte per request."""
+    from dockopt.shell.parse import tree_sitter_parser
+
+    parser = tree_sitter_parser()
+    read, write = sys.stdin.buffer, sys.stdout.buffer
+    write.write(b"r")  # ready: the deadline starts after the probe's own start-up
     write.flush()
-"""
+    while header := read.readline():
+        bounded_parse(parser, read.read(int(header)))
+        write.write(b"k")
+        write.flush()
+
+
+# What the child process runs.
+_PROBE_CODE = "from dockopt.shell.guard import serve_probe; serve_probe()"
 
 
 class _Probe:
@@ -69,7 +87,8 @@ class _Probe:
         import subprocess  # lazily: most runs never see a long script (start-up time)
 
         if self.process is None or self.owner != os.getpid() or self.process.poll() is not None:
-            code = f"PROGRESS_CALLS, PROGRESS_CALLS_PER_BYTE = {PROGRESS_CALLS}, {PROGRESS_CALLS_PER_BYTE}\n{_PROBE}"
+            # The child finds dockopt where this process found it.
+            code = f"import sys; sys.path[:0] = {sys.path!r}; {_PROBE_CODE}"
             self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             self.owner = os.getpid()
@@ -107,31 +126,6 @@ def _readable(stream: IO[bytes] | None, timeout: float) -> bool:
 
 
 _PROBE_PROCESS = _Probe()
-
-# tree-sitter-bash can also loop without end on short input: a 715-byte soup of heredocs,
-# quotes and `$(` (found by fuzzing) never finished. That loop runs in the parser's main
-# loop, which calls the progress callback (~3,000 times a second there), so the parse is
-# cancelled after a number of callbacks: deterministic, unlike a clock. Over the corpus's
-# 10,280 RUN scripts the most callbacks were 427 and the highest rate 0.017 per byte.
-PROGRESS_CALLS = 1_000
-PROGRESS_CALLS_PER_BYTE = 0.5
-
-
-def bounded_parse(parser: Parser, data: bytes) -> Tree | None:
-    """``parser.parse(data)``, or None when it runs past its progress budget."""
-    limit = PROGRESS_CALLS + PROGRESS_CALLS_PER_BYTE * len(data)
-    calls = 0
-
-    def progress(_offset: int, _has_error: bool) -> bool:
-        nonlocal calls
-        calls += 1
-        return calls > limit  # True cancels the parse
-
-    try:
-        return parser.parse(lambda offset, _point: data[offset:offset + 65536], progress_callback=progress)
-    except ValueError:  # "Parsing failed": cancelled
-        parser.reset()  # otherwise the next parse would resume this one
-        return None
 
 
 def parses_in_time(data: bytes) -> bool:

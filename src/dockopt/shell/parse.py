@@ -44,7 +44,7 @@ _COMMANDISH = frozenset(_STATEMENT_KINDS) | {"redirected_statement"}
 
 
 @functools.lru_cache(maxsize=1)
-def _parser() -> Parser:
+def tree_sitter_parser() -> Parser:
     """The tree-sitter parser, built once: importing tree_sitter costs start-up time that a
     CLI run with no RUN instruction (or ``dockopt rule``) should not pay."""
     import tree_sitter_bash
@@ -57,7 +57,7 @@ def _parse_tree(data: bytes) -> Tree | None:
     """tree-sitter's tree of ``data``, or None when parsing it would take too long."""
     if not parses_in_time(data):
         return None
-    return bounded_parse(_parser(), data)
+    return bounded_parse(tree_sitter_parser(), data)
 
 
 def _byte_to_char(text: str) -> list[int]:
