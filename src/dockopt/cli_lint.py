@@ -22,23 +22,24 @@ def _options(args: argparse.Namespace, color: bool) -> RunOptions:
         severity_threshold=Severity.parse(args.severity_threshold) if args.severity_threshold else None,
     )
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    diff = getattr(args, "diff", False)  # `fix` only, as is --unsafe-fixes
+    unsafe_fixes = getattr(args, "unsafe_fixes", None)
     text = None
-    if args.format == "text" and not getattr(args, "diff", False):
+    if args.format == "text" and not diff:
         from dockopt.report.text import TextOptions
 
         # Files (not standard input) are reported on stdout: colour as the terminal allows.
-        text = TextOptions(color=color, show_source=not args.no_source,
-                           unsafe_fixes_enabled=bool(getattr(args, "unsafe_fixes", None)))
+        text = TextOptions(color=color, show_source=not args.no_source, unsafe_fixes_enabled=bool(unsafe_fixes))
     return RunOptions(
         overrides=overrides,
         config_file=args.config,
         no_config=args.no_config,
         context=args.context,
         target=args.target,
-        unsafe_fixes=getattr(args, "unsafe_fixes", None),
+        unsafe_fixes=unsafe_fixes,
         report_unused_suppressions=args.report_unused_suppressions,
         hadolint=args.hadolint,
-        diff=getattr(args, "diff", False),
+        diff=diff,
         jobs=jobs,
         text=text,
     )
