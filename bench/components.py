@@ -5,7 +5,7 @@ Usage (from the project root)::
 
     .venv/bin/python bench/components.py [--corpus DIR] [--limit N]
 
-Each file goes through the phases ``dockopt.engine.lint`` runs, timed separately: the
+Each file goes through the phases ``dockopt.linter.lint`` runs, timed separately: the
 Dockerfile parse, the build model, the shell parse of every RUN (tree-sitter-bash and the
 conversion to dockopt's command model), the command invocations, the layer simulation,
 then each rule on a context that already holds all of those (so a rule's time is its own).
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.path.insert(0, str(PROJECT / "src"))
 
     from dockopt.checks import LintContext, all_rules
-    from dockopt.context import BuildContext
+    from dockopt.context.build_context import BuildContext
     from dockopt.fileio import FileError, read_source
     from dockopt.layers import simulate
     from dockopt.layers.invocations import invocations

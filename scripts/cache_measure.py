@@ -4,19 +4,19 @@
     python scripts/cache_measure.py Dockerfile --context DIR [--edit src/app.py]
     python scripts/cache_measure.py --corpus [DIR]     # every corpus file DO301 flags
 
-Static, with dockopt's cache model (``dockopt.cache``): edit one context file, find the first
+Static, with dockopt's cache model (``dockopt.cache.model``): edit one context file, find the first
 step of each stage whose cache key includes it (a COPY/ADD or bind mount selecting it), and
 count that step and every later filesystem step of the stage as rerun, plus the stages that
 build on it or copy from it. Counted over the stages the final stage needs: *build steps*
 are RUN, COPY and ADD; *expensive steps* are RUNs that install packages or dependencies,
-build or download (``dockopt.cache.expensive_reason``).
+build or download (``dockopt.cache.model.expensive_reason``).
 
 The fix is applied with unsafe fixes allowed (the report says how many were safe).
 
 Corpus files come without their build context, so one is synthesised (the assumption): every
 file a COPY/ADD names exists; each directory source holds a source file ``main.src``; and
 each install DO301 recognises finds its ecosystem's manifests and lock files (``guess``
-names of ``dockopt.ecosystems``, and the files the command names). The edited file is the
+names of ``dockopt.cache.ecosystems``, and the files the command names). The edited file is the
 ``main.src`` of the first broad COPY DO301 reports.
 """
 from __future__ import annotations
@@ -27,15 +27,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockopt.cache import FileChanged, cache_model, expensive_reason
+from dockopt.cache.model import FileChanged, cache_model, expensive_reason
 from dockopt.checks.base import LintContext
-from dockopt.context import BuildContext, normalize
+from dockopt.context.build_context import BuildContext, normalize
 from dockopt.diagnostics import Applicability, Severity
-from dockopt.engine import lint
-from dockopt.fix import fix_text
-from dockopt.manifest_first import find_candidates, looks_like_tree
+from dockopt.linter import lint
+from dockopt.fixes.fixer import fix_text
+from dockopt.fixes.manifest_first import find_candidates, looks_like_tree
 from dockopt.model import Build, Stage
-from dockopt.reorder import expand, stage_places
+from dockopt.fixes.reorder import expand, stage_places
 from dockopt.syntax import parse
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "real"

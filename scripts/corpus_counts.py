@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockopt.diagnostics import Diagnostic, Severity
-from dockopt.engine import lint
+from dockopt.linter import lint
 from dockopt.fileio import FileError, read_source
 from dockopt.rulebook import load_rulebook
 

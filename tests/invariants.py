@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockopt.checks import all_rules
-from dockopt.context import BuildContext
+from dockopt.context.build_context import BuildContext
 from dockopt.diagnostics import Severity
-from dockopt.engine import LintResult, lint
+from dockopt.linter import LintResult, lint
 from dockopt.fileio import FileError, read_source
-from dockopt.fix import FixResult, applicable, fix_text
+from dockopt.fixes.fixer import FixResult, applicable, fix_text
 from dockopt.layers import simulate
 from dockopt.model import build_model
 from dockopt.syntax import parse

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockopt.diagnostics import Diagnostic, Severity
-from dockopt.engine import LintResult, lint
-from dockopt.fix import FixResult, fix_text
+from dockopt.linter import LintResult, lint
+from dockopt.fixes.fixer import FixResult, fix_text
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def run(text: str, *codes: str, context: Path | None = None, dockerfile: Path | 
         target: str | None = None, unused: bool = False) -> LintResult:
     build_context = None
     if context is not None:
-        from dockopt.context import BuildContext
+        from dockopt.context.build_context import BuildContext
 
         build_context = BuildContext.for_dockerfile(dockerfile or context / "Dockerfile", context)
     return lint(text, "Dockerfile", Only(frozenset(codes)), path=dockerfile, build_context=build_context,

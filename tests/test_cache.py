@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from dockopt.cache import ArgChanged, FileChanged, cache_model, source_covers
+from dockopt.cache.model import ArgChanged, FileChanged, cache_model, source_covers
 from dockopt.checks.base import LintContext
-from dockopt.context import BuildContext
+from dockopt.context.build_context import BuildContext
 from dockopt.diagnostics import Applicability
-from dockopt.ecosystems import recognise
+from dockopt.cache.ecosystems import recognise
 from dockopt.layers.invocations import Invocation
 from dockopt.syntax import parse
 from tests.corpus import PROJECT_ROOT
@@ -326,7 +326,7 @@ def test_do305_assumed_context_needs_evidence(tmp_path: Path) -> None:
     (root / "Dockerfile").write_text("FROM alpine\nCOPY . /a\nCOPY missing.txt /a/\n")
     context = BuildContext.for_dockerfile(root / "Dockerfile", None)
     assert not context.known
-    from dockopt.engine import lint
+    from dockopt.linter import lint
     from tests.lintkit import Only
 
     text = (root / "Dockerfile").read_text()

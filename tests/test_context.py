@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from dockopt.context import BuildContext, find_ignore_file, normalize
-from dockopt.dockerignore import IgnoreRules, compile_pattern, go_regexp_of, read_patterns
-from dockopt.gosyntax import BadPattern, compile_glob, go_clean, go_match, re2_to_python
+from dockopt.context.build_context import BuildContext, find_ignore_file, normalize
+from dockopt.context.dockerignore import IgnoreRules, compile_pattern, go_regexp_of, read_patterns
+from dockopt.context.gosyntax import BadPattern, compile_glob, go_clean, go_match, re2_to_python
 
 
 def make(root: Path, files: dict[str, str | int]) -> Path:

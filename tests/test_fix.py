@@ -1,9 +1,9 @@
-"""The fixer's loop (``dockopt.fix.fix_text``) with stand-in rules: what it refuses, and why."""
+"""The fixer's loop (``dockopt.fixes.fixer.fix_text``) with stand-in rules: what it refuses, and why."""
 from __future__ import annotations
 
 from dockopt.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, Severity
-from dockopt.engine import LintResult
-from dockopt.fix import MAX_PASSES, fix_text
+from dockopt.linter import LintResult
+from dockopt.fixes.fixer import MAX_PASSES, fix_text
 from dockopt.syntax import parse
 
 

@@ -235,7 +235,7 @@ def test_dedupe_against_real_findings() -> None:
 
 
 def test_dedupe_against_layer_rules() -> None:
-    pytest.importorskip("dockopt.context")  # the layer simulator's build context
+    pytest.importorskip("dockopt.context.build_context")  # the layer simulator's build context
     text = "FROM python:3.12-slim\nRUN pip install requests\n"
     ours = dockopt_findings(text, "DO102")
     assert codes(ours) == ["DO102"]
@@ -247,7 +247,7 @@ def test_dedupe_against_layer_rules() -> None:
 
 
 def test_engine_suppressions_cover_hadolint_codes() -> None:
-    from dockopt.engine import lint
+    from dockopt.linter import lint
 
     from .lintkit import Only
 

@@ -205,7 +205,7 @@ def test_pathological_shell_is_cut_off_by_the_parse_budget(unit: str) -> None:
     # tree-sitter-bash needed 13 s for `a|` x 20,000 (40 KB, one line under BuildKit's limit);
     # such a script is given up on and flagged, and the whole lint stays bounded.
     from dockopt.checks import all_rules
-    from dockopt.engine import lint
+    from dockopt.linter import lint
     from dockopt.shell import parse_script
     from tests.invariants import Everything
 
@@ -243,7 +243,7 @@ ENDLESS_PARSE = '\\\n$(while`cat <<\\E`"fifi\'cat <<x-y  <<EOF |\n  x-y) <<x-y%%
 
 def test_script_that_tree_sitter_never_finishes_is_cut_off() -> None:
     from dockopt.checks import all_rules
-    from dockopt.engine import lint
+    from dockopt.linter import lint
     from dockopt.shell import parse_script
     from tests.invariants import Everything
 

@@ -5,8 +5,8 @@ import pytest
 
 from dockopt import parse
 from dockopt.diagnostics import Applicability
-from dockopt.fix import apply_edits
-from dockopt.merge import has_comment, plan_merge
+from dockopt.fixes.fixer import apply_edits
+from dockopt.fixes.merge import has_comment, plan_merge
 from dockopt.model import build_model
 from tests.lintkit import fixed
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from dockopt.context import BuildContext
+from dockopt.context.build_context import BuildContext
 from dockopt.diagnostics import Applicability, Diagnostic
-from dockopt.engine import lint
-from dockopt.fix import apply_edits
-from dockopt.secrets import (
+from dockopt.linter import lint
+from dockopt.fixes.fixer import apply_edits
+from dockopt.secrets.detect import (
     Strength,
     content_refutes,
     is_placeholder,
@@ -601,7 +601,7 @@ def test_live_token_formats_are_errors_unless_the_rule_severity_is_configured() 
     from dataclasses import dataclass
 
     from dockopt.diagnostics import Severity
-    from dockopt.engine import lint
+    from dockopt.linter import lint
 
     text = "FROM alpine:3.20\nENV GITHUB_TOKEN=ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + "\n"
 

@@ -17,7 +17,7 @@ import pytest
 # Runs the CLI in-process, then lists every imported module after a marker line.
 DRIVER = """
 import sys
-from dockopt.cli import main
+from dockopt.cli.main import main
 code = main(sys.argv[1:])
 print("--- modules ---")
 print("\\n".join(sorted(sys.modules)))
@@ -31,11 +31,11 @@ COPY . /app
 
 # Needed only by: configuration files (tomllib), config and selector typos (difflib),
 # config type errors (datetime), JSON input or output (json), gitlab/sarif fingerprints
-# (hashlib), docs and SARIF (the rule book), `fix` (dockopt.fix), manifests in a context,
-# volatile build args (dockopt.cache), the parse-time probe for scripts of 4 KB or more
+# (hashlib), docs and SARIF (the rule book), `fix` (dockopt.fixes.fixer), manifests in a context,
+# volatile build args (dockopt.cache.model), the parse-time probe for scripts of 4 KB or more
 # (subprocess).
-LAZY = ("tomllib", "difflib", "datetime", "json", "hashlib", "dockopt.rulebook", "dockopt.fix",
-        "dockopt.ecosystem_files", "dockopt.cache", "concurrent.futures", "subprocess")
+LAZY = ("tomllib", "difflib", "datetime", "json", "hashlib", "dockopt.rulebook", "dockopt.fixes.fixer",
+        "dockopt.cache.ecosystem_files", "dockopt.cache.model", "concurrent.futures", "subprocess")
 
 
 def _modules(cwd: Path, *args: str) -> set[str]:

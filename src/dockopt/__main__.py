@@ -1,6 +1,6 @@
 """``python -m dockopt``."""
 import sys
 
-from dockopt.cli import main
+from dockopt.cli.main import main
 
 sys.exit(main())

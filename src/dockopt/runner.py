@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from dockopt.config import Config, ConfigError, resolve_config
 from dockopt.diagnostics import Diagnostic
-from dockopt.engine import LintResult, lint
+from dockopt.linter import LintResult, lint
 from dockopt.fileio import FileError, SourceFile, decode, read_source, write_source
 from dockopt.report import FileReport
 from dockopt.syntax import Document
@@ -24,7 +24,7 @@ from dockopt.selection import CliOverrides, RuleSelection
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-    from dockopt.context import BuildContext
+    from dockopt.context.build_context import BuildContext
     from dockopt.report.text import RenderedFile, TextOptions
 
 # Files below this count are checked in-process: a pool's start-up costs more than it saves.
@@ -90,7 +90,7 @@ class _Settings:
         Two Dockerfiles with the same context directory and the same ignore file get the
         same context: its listing and answers depend on nothing else.
         """
-        from dockopt.context import find_ignore_file
+        from dockopt.context.build_context import find_ignore_file
 
         context_dir = self.options.context or config.context
         if path.name == "-" or not path.parent.exists():
@@ -122,7 +122,7 @@ class _Settings:
 
 
 def _build_context(path: Path, config: Config, options: RunOptions) -> BuildContext:
-    from dockopt.context import BuildContext
+    from dockopt.context.build_context import BuildContext
 
     context_dir = options.context or config.context
     if path.name == "-" or not path.parent.exists():
@@ -193,7 +193,7 @@ def check_one(path: Path, display: str, settings: _Settings, stdin_text: str | N
 
 
 def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | None = None) -> FileOutcome:
-    from dockopt.fix import fix_text  # lazily: `check` never fixes (start-up time)
+    from dockopt.fixes.fixer import fix_text  # lazily: `check` never fixes (start-up time)
 
     options = settings.options
     if not options.diff and stdin_text is None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dockopt.cli import main
+from dockopt.cli.main import main
 from dockopt.verify import session
 from dockopt.verify.engine import DockerEngine
 from dockopt.verify.fixing import FixOutcome, plan_fixes

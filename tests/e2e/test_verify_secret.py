@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from dockopt.diagnostics import Applicability
-from dockopt.fix import apply_edits
+from dockopt.fixes.fixer import apply_edits
 from dockopt.syntax import parse
 from dockopt.verify.build import BuildError
 from dockopt.verify.engine import DockerEngine

@@ -18,7 +18,7 @@ from dockopt.model import Build, Run, build_model
 from dockopt.syntax import Document, Instruction
 
 if TYPE_CHECKING:
-    from dockopt.context import BuildContext
+    from dockopt.context.build_context import BuildContext
     from dockopt.layers import LayerPlan
     from dockopt.layers.invocations import Invocation
 
@@ -74,7 +74,7 @@ class LintContext:
     def build_context(self) -> BuildContext:
         if self._build_context is not None:
             return self._build_context
-        from dockopt.context import BuildContext
+        from dockopt.context.build_context import BuildContext
 
         return BuildContext.unknown()
 

@@ -3,7 +3,7 @@
 Reads the layer plan's waste records whose remover is a removal (rm, apt-get clean,
 apk del, ...). One finding per cleanup command, naming the line that created the files and
 the estimated bytes still shipped. Fix: when the cleanup RUN directly follows the RUN that
-made the mess, merge them (``dockopt.merge``: safe when provably equivalent); when the
+made the mess, merge them (``dockopt.fixes.merge``: safe when provably equivalent); when the
 cleanup RUN holds only the cleanup but is further away, an unsafe fix moves it (the
 instructions in between might use the files).
 """
@@ -15,7 +15,7 @@ from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import EffectKind, Layer, Waste
 from dockopt.layers.sizes import human
-from dockopt.merge import append_command, blocking_instruction, ends_badly, plan_merge
+from dockopt.fixes.merge import append_command, blocking_instruction, ends_badly, plan_merge
 from dockopt.model import Build
 from dockopt.syntax import Instruction
 

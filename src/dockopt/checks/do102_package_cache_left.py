@@ -18,7 +18,7 @@ from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import CACHE_CATEGORIES, Effect
 from dockopt.layers.sizes import human
-from dockopt.merge import append_command
+from dockopt.fixes.merge import append_command
 from dockopt.model import Run
 
 # category -> (what it is, command appended to the RUN)

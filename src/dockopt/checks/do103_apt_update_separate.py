@@ -3,7 +3,7 @@
 The update step is cached on its own text, so a later change to the install line reuses
 lists from whenever the update first ran (stale lists, "404 Not Found" for superseded
 packages), and the lists take a layer of their own. Fix: merge the two RUNs when they are
-adjacent and the merge is provably equivalent (``dockopt.merge``).
+adjacent and the merge is provably equivalent (``dockopt.fixes.merge``).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Fix, Severity
 from dockopt.layers.invocations import Invocation
-from dockopt.merge import blocking_instruction, plan_merge
+from dockopt.fixes.merge import blocking_instruction, plan_merge
 from dockopt.model import Run
 
 APT = frozenset({"apt-get", "apt", "aptitude"})

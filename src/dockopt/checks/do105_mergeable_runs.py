@@ -2,7 +2,7 @@
 
 Off by default: keeping a slow step in its own RUN so that it stays cached is legitimate.
 The fix joins the RUNs with ``&&`` in the file's continuation style; it is safe only when
-``dockopt.merge`` proves the merged script equivalent, otherwise unsafe with the reason.
+``dockopt.fixes.merge`` proves the merged script equivalent, otherwise unsafe with the reason.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Fix, Severity
-from dockopt.merge import blocking_instruction, plan_merge
+from dockopt.fixes.merge import blocking_instruction, plan_merge
 
 
 class MergeableRuns(Rule):

@@ -3,7 +3,7 @@
 The archive's bytes stay in the layer that downloaded it, even when a later RUN extracts
 and deletes it: the image carries the archive and its contents. Covers ``curl``/``wget``
 downloads and ``ADD <url>``. Fix: when the RUN that extracts directly follows the RUN that
-downloads, merge them (``dockopt.merge``; safe when provably equivalent). ``ADD <url>``
+downloads, merge them (``dockopt.fixes.merge``; safe when provably equivalent). ``ADD <url>``
 has no automatic fix: replacing it with ``curl`` needs curl in the image.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Fix, Severity
 from dockopt.layers import Effect, EffectKind
-from dockopt.merge import blocking_instruction, plan_merge
+from dockopt.fixes.merge import blocking_instruction, plan_merge
 from dockopt.syntax import Instruction
 
 

@@ -2,7 +2,7 @@
 
 Reads the layer plan of the shipped stages: a removal (``rm``) in one layer of a file that an
 earlier layer created (the simulator's waste records), where the file is secret-like
-(``dockopt.secrets``: by its path, the COPY source name, what the RUN wrote, or the context
+(``dockopt.secrets.detect``: by its path, the COPY source name, what the RUN wrote, or the context
 file's content). Also a removal of a secret-like file inside a tree an earlier COPY/ADD
 copied whole (``COPY . /app`` then ``RUN rm /app/.env``), when the context shows the file
 was copied (or cannot be read).
@@ -33,7 +33,7 @@ from dockopt.checks.secret_flow import (
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import Effect, EffectKind, StagePlan
 from dockopt.model import Build, Run
-from dockopt.secrets import content_refutes, secret_path, sniff_content
+from dockopt.secrets.detect import content_refutes, secret_path, sniff_content
 from dockopt.syntax import Instruction
 
 

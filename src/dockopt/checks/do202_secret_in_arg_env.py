@@ -10,7 +10,7 @@ What ends up where (BuildKit's dockerfile2llb):
 
 So, per ARG/ENV variable:
 - a known token format or a URL with a password in the value: always (any stage);
-- in a shipped stage, a credential-like name (``dockopt.secrets.secret_name``) with a literal
+- in a shipped stage, a credential-like name (``dockopt.secrets.detect.secret_name``) with a literal
   value that is not a placeholder, boolean or path; an ENV copying a build argument that
   holds a credential (``ENV NPM_TOKEN=$NPM_TOKEN``); an ARG with such a name and no default
   (its value comes from ``--build-arg``) -- unless the stage reads that secret through
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Severity
 from dockopt.model import Stage
-from dockopt.secrets import (
+from dockopt.secrets.detect import (
     is_boolean,
     is_default_for,
     is_placeholder,

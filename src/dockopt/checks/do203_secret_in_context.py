@@ -6,7 +6,7 @@ nothing. With the Dockerfile's own directory (the usual default, not confirmed w
 
 For each COPY/ADD of a shipped stage whose source is a directory (``.``, ``src/``) or a
 wildcard, the files it takes (``BuildContext.select``: .dockerignore with Docker's
-semantics, ``!`` re-inclusions included) are checked with ``dockopt.secrets``: by path, and
+semantics, ``!`` re-inclusions included) are checked with ``dockopt.secrets.detect``: by path, and
 by content when the name is not conclusive (an ``.npmrc`` without a token, a ``.pem`` that
 is a certificate, a ``.env`` without credentials are fine; a JSON with ``"private_key"`` is
 not). A source naming one file (``COPY .env .``) is DO204's. Dependency trees
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.checks.secret_flow import copy_source, shipped_plans
-from dockopt.context import BuildContext, normalize
+from dockopt.context.build_context import BuildContext, normalize
 from dockopt.diagnostics import Severity
 from dockopt.layers import EffectKind
 from dockopt.layers.simulator import covers
 from dockopt.model import Stage
-from dockopt.secrets import Strength, content_refutes, public_key_path, secret_path, sniff_content
+from dockopt.secrets.detect import Strength, content_refutes, public_key_path, secret_path, sniff_content
 from dockopt.syntax import Instruction
 
 MAX_LISTED = 5

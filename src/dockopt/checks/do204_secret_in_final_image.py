@@ -3,7 +3,7 @@ never removed.
 
 Reads the layer plan of the shipped stages: every file an instruction stores in its layer
 (created and not removed within the same RUN) that no later layer removes, and that is a
-secret by ``dockopt.secrets`` (a strong name, or content that shows a credential: a weak name
+secret by ``dockopt.secrets.detect`` (a strong name, or content that shows a credential: a weak name
 such as ``.npmrc`` alone is not enough here). Files removed by a later layer are DO201's;
 files swept in by a directory COPY (``COPY . .``) are DO203's, which reads the context.
 

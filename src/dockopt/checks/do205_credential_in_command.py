@@ -4,7 +4,7 @@ A RUN's command text is the Dockerfile (committed), the build log, and, for the 
 stage, the image history (``docker history --no-trunc`` prints every RUN). So a literal
 credential there leaks in any stage. Found per simple command (``sh -c`` scripts and
 heredoc bodies included):
-- known token formats anywhere (``dockopt.secrets.known_tokens``);
+- known token formats anywhere (``dockopt.secrets.detect.known_tokens``);
 - URLs with a password (``https://user:pass@host``) or a token as the user part;
 - auth headers with a value (``-H "Authorization: Bearer ..."``, ``PRIVATE-TOKEN:``,
   ``X-API-Key:`` ...);
@@ -31,7 +31,7 @@ from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.checks.secret_flow import word_template
 from dockopt.diagnostics import Severity
 from dockopt.model import Run
-from dockopt.secrets import (
+from dockopt.secrets.detect import (
     is_placeholder,
     known_tokens,
     looks_like_path,

@@ -1,10 +1,10 @@
 """DO301 source-copy-before-deps: the sources are copied before an install that needs only the manifests.
 
 The build cache keys a COPY by the checksums of what it copies and invalidates every later
-step of the stage on a miss (:mod:`dockopt.cache`), so ``COPY . .`` before ``npm ci`` reruns
+step of the stage on a miss (:mod:`dockopt.cache.model`), so ``COPY . .`` before ``npm ci`` reruns
 the install on every source edit. Reported on the broad COPY (``.``, ``./``, ``src/``: one
 context directory that holds the install's project), naming the install and the manifests
-(:mod:`dockopt.manifest_first`, :mod:`dockopt.ecosystems`).
+(:mod:`dockopt.fixes.manifest_first`, :mod:`dockopt.cache.ecosystems`).
 
 Decisions:
 - Every stage counts, builder stages included: they do not ship, but their installs are
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Severity
 from dockopt.layers.sizes import human
-from dockopt.manifest_first import Candidate, analyse, find_candidates, plan_fix
+from dockopt.fixes.manifest_first import Candidate, analyse, find_candidates, plan_fix
 
 MAX_NAMED = 4
 # What to copy, for ecosystems whose manifests cannot be named without the context.

@@ -4,11 +4,11 @@ Two inputs change on (nearly) every CI build without the Dockerfile changing:
 - a build arg named like a build date, commit or build number (``BUILD_DATE``, ``GIT_COMMIT``,
   ``VCS_REF``, ``SOURCE_COMMIT``, ``BUILD_NUMBER``, ``CACHEBUST``, ...). BuildKit puts every
   ARG in scope into the environment of every later RUN of the stage, so its new value reruns
-  them all, used or not (:mod:`dockopt.cache`);
+  them all, used or not (:mod:`dockopt.cache.model`);
 - ``ADD`` of a moving URL (``latest``, ``master``, a git branch) without ``--checksum``:
   fetched again every build, and every later step reruns when it changed.
 Reported when at least one expensive RUN below it (package or dependency install, download:
-:func:`dockopt.cache.expensive_reason`) does not mention the value: those are the steps that
+:func:`dockopt.cache.model.expensive_reason`) does not mention the value: those are the steps that
 rerun for nothing. Builds (``cargo build``, ``make``, ``go build``) are not counted: they often
 read the commit or date from the environment (a ``build.rs`` reading ``GIT_SHA``), which is
 then exactly why the ARG sits above them. ``RUN date`` is not reported: a RUN's cache key is its text,
@@ -31,10 +31,10 @@ from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
-from dockopt.reorder import Place, block, stage_places
+from dockopt.fixes.reorder import Place, block, stage_places
 from dockopt.syntax import Instruction
 
-# dockopt.cache (four dataclasses, ~3 ms of start-up) is imported by the methods below, which
+# dockopt.cache.model (four dataclasses, ~3 ms of start-up) is imported by the methods below, which
 # run only for a volatile ARG or a moving ADD URL: most Dockerfiles have neither.
 
 VOLATILE_ARG = re.compile(
@@ -71,7 +71,7 @@ class VolatileBeforeExpensive(Rule):
 
     def _arg(self, ctx: LintContext, places: list[Place], index: int, names: list[str],
              single: bool) -> Iterator[Finding]:
-        from dockopt.cache import expensive_reason, references  # lazily: see the imports above
+        from dockopt.cache.model import expensive_reason, references  # lazily: see the imports above
 
         ins = places[index].instruction
         group = _group(places, index, names)
@@ -95,7 +95,7 @@ class VolatileBeforeExpensive(Rule):
         yield Finding.at(ins, message, fix)
 
     def _add(self, ctx: LintContext, places: list[Place], index: int, url: str) -> Iterator[Finding]:
-        from dockopt.cache import expensive_reason  # lazily: see the imports above
+        from dockopt.cache.model import expensive_reason  # lazily: see the imports above
 
         ins = places[index].instruction
         wasted = [(p.instruction, why) for p in places[index + 1:] if p.instruction.name == "RUN"
@@ -109,7 +109,7 @@ class VolatileBeforeExpensive(Rule):
     def _move(self, ctx: LintContext, places: list[Place], index: int, group: list[Instruction],
               watched: set[str]) -> Fix | None:
         """Move the ARG and the ENV/LABEL lines right below it that forward it, with their comments."""
-        from dockopt.cache import expensive_reason, references  # lazily: see the imports above
+        from dockopt.cache.model import expensive_reason, references  # lazily: see the imports above
 
         position = index + len(group)
         target: Instruction | None = None
@@ -145,7 +145,7 @@ class VolatileBeforeExpensive(Rule):
 
 def _group(places: list[Place], index: int, names: list[str]) -> list[Instruction]:
     """The ARG and the ENV/LABEL instructions directly below it that forward its value."""
-    from dockopt.cache import references  # lazily: see the imports above
+    from dockopt.cache.model import references  # lazily: see the imports above
 
     group = [places[index].instruction]
     for place in places[index + 1:]:

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
-from dockopt.context import BuildContext, normalize
+from dockopt.context.build_context import BuildContext, normalize
 from dockopt.diagnostics import Severity
-from dockopt.ecosystems import recognise
+from dockopt.cache.ecosystems import recognise
 from dockopt.layers.sizes import human
 from dockopt.toolchain.commands import build_step
 

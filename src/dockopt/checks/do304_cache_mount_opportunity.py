@@ -26,7 +26,7 @@ from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
-from dockopt.ecosystems import recognise
+from dockopt.cache.ecosystems import recognise
 from dockopt.layers.invocations import Invocation
 from dockopt.model import Run
 from dockopt.syntax import Instruction

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dockopt.checks.base import Finding, LintContext, Rule
-from dockopt.context import Selection, normalize
+from dockopt.context.build_context import Selection, normalize
 from dockopt.diagnostics import Severity
-from dockopt.reorder import expand, stage_places
+from dockopt.fixes.reorder import expand, stage_places
 from dockopt.syntax import Instruction
 
 

@@ -15,7 +15,7 @@ itself (``dockopt.toolchain.stage._dev_reason``). The full node/python/ruby imag
 count with an explicit build step: without one, DO402 (heavy final base) says it.
 
 One finding per build, at the kept install (or the FROM of a toolchain base), with the
-estimated bytes a builder stage would leave out and the split itself (``dockopt.split``)
+estimated bytes a builder stage would leave out and the split itself (``dockopt.fixes.split``)
 as the fix: an unsafe rewrite for recognised recipes, otherwise a suggestion.
 """
 from __future__ import annotations
@@ -72,7 +72,7 @@ class BuildToolsInFinalStage(Rule):
         if evidence is None:
             return
         steps, installs_used, base_used = evidence
-        from dockopt.split import propose_split
+        from dockopt.fixes.split import propose_split
 
         proposal = propose_split(ctx, facts, steps)
         saved, parts = savings(ctx, facts, installs_used, base_used, proposal.runtime_image)

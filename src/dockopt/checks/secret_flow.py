@@ -1,6 +1,6 @@
 """Where secret files enter the image: the shared reading of the layer plan for DO201-DO204.
 
-``dockopt.secrets`` says what *looks* like a secret; this module says which files an
+``dockopt.secrets.detect`` says what *looks* like a secret; this module says which files an
 instruction puts into a layer and whether they are secrets: the COPY source or destination
 name, what a RUN writes (``echo ... > ~/.npmrc``, a heredoc, a copy of ``/run/secrets/x``),
 and, when the build context is readable, the file's content.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from dockopt.checks.base import LintContext
 from dockopt.layers import Effect, EffectKind, StagePlan
 from dockopt.model import Run, Stage
-from dockopt.secrets import SecretPath, Strength, content_refutes, public_key_path, secret_path, sniff_content
+from dockopt.secrets.detect import SecretPath, Strength, content_refutes, public_key_path, secret_path, sniff_content
 from dockopt.shell import CMDSUB, LIT, PARAM, Command, Word
 from dockopt.syntax import Instruction
 

@@ -10,7 +10,7 @@ from dockopt.layers.sizes import human
 
 def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None) -> tuple[LayerPlan | None, str]:
     from dockopt.checks.base import LintContext
-    from dockopt.context import BuildContext
+    from dockopt.context.build_context import BuildContext
     from dockopt.syntax import parse
 
     document = parse(text)
@@ -19,7 +19,7 @@ def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None
         return None, f"{path}:{error.line}: {error.message}"
     build_context = BuildContext.for_dockerfile(path, context_dir)
     ctx = LintContext(document, path, build_context, target)
-    from dockopt.cache import annotate_layers
+    from dockopt.cache.model import annotate_layers
 
     annotate_layers(ctx)  # fills each layer's rebuilt_when from the cache model
     return ctx.layers, ""

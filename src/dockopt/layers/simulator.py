@@ -262,7 +262,7 @@ class _StageSimulator:
             selection = context.select(src)  # type: ignore[attr-defined]
         except Exception:  # noqa: BLE001 - a bad pattern is DO305's business, not the simulator's
             return None, looks_tree
-        from dockopt.context import normalize
+        from dockopt.context.build_context import normalize
 
         is_tree = looks_tree or len(selection.paths) != 1 or (selection.paths and selection.paths[0] != normalize(src))
         return selection.size_bytes, bool(is_tree)

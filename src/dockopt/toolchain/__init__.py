@@ -1,6 +1,6 @@
 """Knowledge about build toolchains: images, packages, build commands, shipped-stage facts.
 
-Shared by the stage rules (DO401-DO405) and the split recipes (``dockopt.split``).
+Shared by the stage rules (DO401-DO405) and the split recipes (``dockopt.fixes.split``).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What ``dockopt verify`` builds: the user's Dockerfile and what ``dockopt fix`` would make of it.
 
 The fixed text comes from the same machinery as ``dockopt fix`` (``dockopt.runner``'s
-per-file settings, ``dockopt.fix.fix_text``), so the image verified is the image the user
+per-file settings, ``dockopt.fixes.fixer.fix_text``), so the image verified is the image the user
 gets from applying the fixes: same configuration file, same rule selection, same build
 context rules. Unsafe fixes are applied with ``--unsafe-fixes`` or when the configuration
 enables them, exactly as ``dockopt fix`` decides.
@@ -19,9 +19,9 @@ from pathlib import Path
 from dockopt.checks.base import LintContext
 from dockopt.config import ConfigError
 from dockopt.diagnostics import Applicability, Diagnostic, Edit
-from dockopt.engine import LintResult
+from dockopt.linter import LintResult
 from dockopt.fileio import FileError, SourceFile, read_source
-from dockopt.fix import FixResult, apply_edits, fix_text
+from dockopt.fixes.fixer import FixResult, apply_edits, fix_text
 from dockopt.runner import RunOptions, RunSettings, fresh_build_context, lint_source
 from dockopt.selection import CliOverrides
 from dockopt.syntax import parse
@@ -66,7 +66,7 @@ class FixOutcome:
         """dockopt's estimate of the bytes the shipped stages of ``text`` add to their base image,
         and whether some sizes were unknown. The build context is read as known here (it is
         the directory the images are built from), so COPY sizes count."""
-        from dockopt.context import BuildContext
+        from dockopt.context.build_context import BuildContext
 
         known = BuildContext.for_dockerfile(self.path, self.context_dir)
         return simulated_bytes(LintContext(parse(text), self.path, known, self.target))

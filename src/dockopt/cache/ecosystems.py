@@ -11,7 +11,7 @@ The cache-aware rules (DO301's reordering) need three facts about a dependency i
 
 The table ``ECOSYSTEMS`` holds 2 and 3; ``recognise`` reads one command for 1. What the
 manifests themselves say (workspaces, ``-e .`` in a requirements file, ``replace`` to a local
-directory) needs the build context: see :mod:`dockopt.ecosystem_files`.
+directory) needs the build context: see :mod:`dockopt.cache.ecosystem_files`.
 
 Manifest names may hold ``*`` (``*.csproj``): they are expanded against the context, never
 written into a fix without it. An entry ``a|b`` means "one of": gradle reads

@@ -1,6 +1,6 @@
 """DO301's analysis and fix: a broad COPY before an install that needs only the manifests.
 
-``find_candidates`` pairs each recognised install (:mod:`dockopt.ecosystems`) with the
+``find_candidates`` pairs each recognised install (:mod:`dockopt.cache.ecosystems`) with the
 first broad COPY/ADD of the stage that precedes it and fills its project directory;
 ``plan_fix`` writes the reordering:
 
@@ -33,15 +33,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dockopt.checks.base import LintContext
-from dockopt.context import BuildContext, normalize
+from dockopt.context.build_context import BuildContext, normalize
 from dockopt.diagnostics import Applicability, Edit, Fix
-from dockopt.ecosystems import Install, recognise
-from dockopt.reorder import (BASE_WORKDIR, Place, block, expand, join_path, keyword, run_touches, split_run,
+from dockopt.cache.ecosystems import Install, recognise
+from dockopt.fixes.reorder import (BASE_WORKDIR, Place, block, expand, join_path, keyword, run_touches, split_run,
                              stage_places, under)
 from dockopt.syntax import Instruction
 
 if TYPE_CHECKING:
-    from dockopt.ecosystem_files import ManifestPlan
+    from dockopt.cache.ecosystem_files import ManifestPlan
 
 # Where installs write too (packages, caches): sources copied into them could collide.
 _SYSTEM = ("/usr", "/etc", "/var", "/lib", "/lib64", "/bin", "/sbin", "/tmp", "/proc", "/sys", "/dev")
@@ -211,7 +211,7 @@ def analyse(ctx: LintContext, candidate: Candidate) -> ManifestPlan:
     """The install's manifests. An assumed context (the Dockerfile's directory) that lacks
     them is taken for the wrong directory: the plan is then made as without a context."""
     # Imported here: only a Dockerfile with a broad COPY before an install reads manifests (start-up time).
-    from dockopt.ecosystem_files import plan_manifests
+    from dockopt.cache.ecosystem_files import plan_manifests
 
     context = ctx.build_context
     plan = plan_manifests(candidate.install, context, candidate.project, candidate.named)

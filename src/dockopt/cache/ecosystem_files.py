@@ -1,6 +1,6 @@
 """What an install's manifests say, read from the build context.
 
-``plan_manifests`` answers, for one recognised install (:mod:`dockopt.ecosystems`) whose
+``plan_manifests`` answers, for one recognised install (:mod:`dockopt.cache.ecosystems`) whose
 project directory is ``project`` in the context: which files must be copied for it to run
 before the sources are copied (the manifests that exist, lock files and configuration
 included), which required ones are missing, what in the manifests means the install needs
@@ -16,8 +16,8 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from dockopt.context import BuildContext, normalize
-from dockopt.ecosystems import Install
+from dockopt.context.build_context import BuildContext, normalize
+from dockopt.cache.ecosystems import Install
 
 _JS_HOOKS = ("preinstall", "install", "postinstall", "prepare")
 _COMPOSER_HOOKS = ("pre-install-cmd", "post-install-cmd", "pre-autoload-dump", "post-autoload-dump")

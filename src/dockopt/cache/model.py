@@ -35,8 +35,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dockopt.context import BuildContext, normalize
-from dockopt.gosyntax import BadPattern, compile_glob, contains_wildcards
+from dockopt.context.build_context import BuildContext, normalize
+from dockopt.context.gosyntax import BadPattern, compile_glob, contains_wildcards
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
 
@@ -348,7 +348,7 @@ _DOWNLOADERS = frozenset({"curl", "wget", "git"})
 def expensive_reason(ctx: LintContext, ins: Instruction, builds: bool = True) -> str | None:
     """What makes a RUN slow to rerun (package installs, dependency installs, builds, downloads).
     ``builds=False`` leaves builds out (they often read version variables from the environment)."""
-    from dockopt.ecosystems import recognise
+    from dockopt.cache.ecosystems import recognise
     from dockopt.toolchain.commands import build_step, compiling_install
 
     run = ctx.build.run_of(ins)

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from dockopt.cli import EXIT_ERROR, EXIT_OK
+from dockopt.cli.exit_codes import EXIT_ERROR, EXIT_OK
 
 
 def run_rule_command(args: argparse.Namespace) -> int:

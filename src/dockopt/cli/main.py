@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dockopt import __version__
+from dockopt.cli.exit_codes import EXIT_ERROR
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "github", "sarif", "gitlab", "checkstyle")
 
 
@@ -95,15 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         if args.command in ("check", "fix"):
-            from dockopt.cli_lint import run_lint_command
+            from dockopt.cli.lint import run_lint_command
 
             return run_lint_command(args, _use_color(args.color, sys.stdout))
         if args.command == "rule":
-            from dockopt.cli_misc import run_rule_command
+            from dockopt.cli.misc import run_rule_command
 
             return run_rule_command(args)
         if args.command == "layers":
-            from dockopt.cli_misc import run_layers_command
+            from dockopt.cli.misc import run_layers_command
 
             return run_layers_command(args)
         if args.command == "verify":

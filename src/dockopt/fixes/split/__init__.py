@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from dockopt.checks.base import LintContext
 from dockopt.diagnostics import Applicability, Edit, Fix
-from dockopt.split.interpreted import RECIPES as INTERPRETED
-from dockopt.split.layout import StageText, stage_text
-from dockopt.split.native import Decline, Split
-from dockopt.split.recipes import RECIPES as NATIVE
+from dockopt.fixes.split.interpreted import RECIPES as INTERPRETED
+from dockopt.fixes.split.layout import StageText, stage_text
+from dockopt.fixes.split.native import Decline, Split
+from dockopt.fixes.split.recipes import RECIPES as NATIVE
 from dockopt.syntax import parse
 from dockopt.toolchain.commands import Step
 from dockopt.toolchain.stage import StageFacts

@@ -10,8 +10,8 @@ import posixpath
 import re
 
 from dockopt.checks.base import LintContext
-from dockopt.split.layout import Block, StageText, resolve, stage_name, workdir_after
-from dockopt.split.native import Decline, Runtime, RunRoles, Split, assemble, classify_runs, last_build_index
+from dockopt.fixes.split.layout import Block, StageText, resolve, stage_name, workdir_after
+from dockopt.fixes.split.native import Decline, Runtime, RunRoles, Split, assemble, classify_runs, last_build_index
 from dockopt.toolchain.commands import Step
 from dockopt.toolchain.images import alpine_version, debian_codename, java_version, parse_image
 from dockopt.toolchain.packages import runtime_library

@@ -2,7 +2,7 @@
 
 ``BuildContext`` lists a context directory the way BuildKit's client walks it (fsutil):
 symlinks are entries, never followed; ``.dockerignore`` verdicts come from
-:mod:`dockopt.dockerignore`; a directory the ignore file excludes wholesale is not walked
+:mod:`dockopt.context.dockerignore`; a directory the ignore file excludes wholesale is not walked
 (its contents are read lazily, only when a question is about them); a directory that is
 excluded but contains a re-included path is sent as that path's parent. The listing is
 built once, on first use, and capped (``max_entries``) so that a huge tree cannot hang a
@@ -32,8 +32,8 @@ import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dockopt.dockerignore import IgnoreRules
-from dockopt.gosyntax import BadPattern, compile_glob, contains_wildcards, go_clean
+from dockopt.context.dockerignore import IgnoreRules
+from dockopt.context.gosyntax import BadPattern, compile_glob, contains_wildcards, go_clean
 
 MAX_ENTRIES = 200_000
 _MAX_LINKS = 255  # containerd's fs.RootPath gives up after this many symlinks

@@ -20,7 +20,7 @@ from dockopt.diagnostics import Diagnostic, Severity
 from dockopt.syntax import Document, parse
 
 if TYPE_CHECKING:
-    from dockopt.context import BuildContext
+    from dockopt.context.build_context import BuildContext
 
 _SUPPRESSION = re.compile(r"^#\s*dockopt\s*:\s*(ignore-file|ignore)\b\s*(?:=\s*([A-Za-z0-9_,\s]*))?\s*$")
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dockopt.checks.base import LintContext
-from dockopt.split.layout import (
+from dockopt.fixes.split.layout import (
     RUNTIME_META,
     Block,
     StageText,

@@ -1,6 +1,6 @@
 """What a string says about secrets: variable names, values, token formats, URLs.
 
-The string half of ``dockopt.secrets`` (which re-exports all of it: rules import from there).
+The string half of ``dockopt.secrets.detect`` (which re-exports all of it: rules import from there).
 Split out so that each file stays readable; it imports nothing from the file half.
 
 * Variable names are split into words (``awsSecretAccessKey`` -> AWS SECRET ACCESS KEY), so

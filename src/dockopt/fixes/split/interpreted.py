@@ -13,7 +13,7 @@ import posixpath
 import shlex
 
 from dockopt.checks.base import LintContext
-from dockopt.split.layout import (
+from dockopt.fixes.split.layout import (
     RUNTIME_META,
     StageText,
     builder_from,
@@ -23,8 +23,8 @@ from dockopt.split.layout import (
     stage_name,
     workdir_after,
 )
-from dockopt.split.native import Decline, RunRoles, Runtime, Split, assemble, last_build_index
-from dockopt.split.recipes import entry_program, family_of
+from dockopt.fixes.split.native import Decline, RunRoles, Runtime, Split, assemble, last_build_index
+from dockopt.fixes.split.recipes import entry_program, family_of
 from dockopt.toolchain.commands import Step
 from dockopt.toolchain.images import lighter_variant, parse_image
 from dockopt.toolchain.packages import is_build_package, normalise, runtime_library

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from dockopt.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from dockopt.cli.exit_codes import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from dockopt.discovery import discover
 from dockopt.runner import FileOutcome, RunOptions, run_files, run_stdin
 from dockopt.selection import CliOverrides

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dockopt.diagnostics import Applicability, Diagnostic, Edit, Fix
-from dockopt.engine import LintResult
+from dockopt.linter import LintResult
 from dockopt.syntax import parse
 
 MAX_PASSES = 10

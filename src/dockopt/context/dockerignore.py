@@ -7,7 +7,7 @@ answers differently on ordinary files (``*.pyc`` does not match ``sub/a.pyc`` he
   whitespace is trimmed; each pattern goes through ``filepath.Clean`` and loses a leading
   ``/`` (the context root is both the working and the root directory).
 * ``moby/patternmatcher``: each line is validated with ``filepath.Match`` (see
-  :mod:`dockopt.gosyntax`) and becomes an exact, prefix, suffix or regexp matcher (``**``
+  :mod:`dockopt.context.gosyntax`) and becomes an exact, prefix, suffix or regexp matcher (``**``
   is ``(.*/)?``, a leading ``**`` a suffix test); the last matching line wins; ``!`` lines
   re-include. The regexps are RE2 and are translated, classes included: the text inside
   ``[...]`` reaches RE2 unchanged, so ``[!a]`` matches ``!`` or ``a`` and ``[[:digit:]]`` is
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockopt.gosyntax import GO_SPACE, BadPattern, go_clean, go_match, re2_to_python
+from dockopt.context.gosyntax import GO_SPACE, BadPattern, go_clean, go_match, re2_to_python
 
 # --- moby/patternmatcher -------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """What looks like a secret: file paths, file contents, variable names and values.
 
 One module for every secret rule (DO201-DO205), so that they agree on what a secret is; the
-string checks (names, values, token formats, URLs) live in ``dockopt.secret_text`` and are
+string checks (names, values, token formats, URLs) live in ``dockopt.secrets.text`` and are
 re-exported here. Precision comes first: a secret rule that cries wolf on checksums, GPG
 fingerprints or CA bundles gets switched off, and then it catches nothing. Hence:
 
@@ -20,7 +20,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from dockopt.secret_text import (
+from dockopt.secrets.text import (
     ENTROPY_CAP,
     ENTROPY_MARGIN,
     MIN_RANDOM_LENGTH,
