@@ -304,7 +304,7 @@ def test_do303_reports_bytes_and_respects_dockerignore(tmp_path: Path) -> None:
     root = make_context(tmp_path, {"package.json": "{}", ".git/objects/pack/p": "x" * 5000,
                                    "node_modules/a/i.js": "y" * 100, "src/__pycache__/m.pyc": "z"})
     [d] = findings(text, "DO303", context=root)
-    assert ".git/ (~5 KB), node_modules/ (~100 B), src/__pycache__/ (~1 B)" in d.message
+    assert ".git/ (~5 kB), node_modules/ (~100 B), src/__pycache__/ (~1 B)" in d.message
     assert "there is no .dockerignore" in d.message
     (root / ".dockerignore").write_text(".git\nnode_modules\n**/__pycache__\n")
     assert findings(text, "DO303", context=root) == []

@@ -174,4 +174,23 @@ def test_family(image: str, family: str) -> None:
 
 def test_human_sizes() -> None:
     assert human(None) == "unknown size"
-    assert human(19 * 1024 * 1024) == "~19 MB"
+    # Decimal units, as `docker images` prints them (MB = 10^6 bytes).
+    assert human(19 * 1024 * 1024) == "~20 MB"
+    assert human(19_868_756) == "~20 MB"
+    assert human(1_500) == "~2 kB"
+    assert human(2_500_000_000) == "~2.5 GB"
+
+
+def test_layers_output_names_packages_and_shows_the_reported_share(tmp_path: Path) -> None:
+    from dockopt.layers.render import render_layers
+
+    text = ("FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n"
+            "RUN apt-get update && apt-get install -y git\nRUN apt-get purge -y git\n")
+    path = tmp_path / "Dockerfile"
+    path.write_text(text)
+    out, ok = render_layers(text, path, None, None, "text")
+    assert ok
+    assert "/.dockopt" not in out and "install package curl (~13 MB)" in out
+    assert "waste named by `dockopt check`: 2 of 2 items" in out
+    as_json, ok = render_layers(text, path, None, None, "json")
+    assert ok and "/.dockopt" not in as_json and '"reported_items": 2' in as_json

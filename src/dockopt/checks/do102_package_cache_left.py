@@ -2,8 +2,10 @@
 
 Reads the layer plan: caches (apt lists and archives, apk, yum/dnf/zypper, pip, uv, npm,
 yarn, pnpm, go, cargo, maven, gradle, composer, gem) created by a RUN of a shipped stage
-and still present at the end of the stage. A cache removed by a *later* layer is DO101's
-finding, not this one; caches under ``RUN --mount=type=cache`` never reach a layer.
+and still present at the end of the stage, or re-created by a later RUN (``RUN apt-get
+update && apt-get install curl`` three times ships three copies of the lists: one finding
+per RUN). A cache removed by a *later* layer is DO101's finding, not this one; caches under
+``RUN --mount=type=cache`` never reach a layer.
 
 Fixes add the flag or the same-RUN cleanup. They are unsafe: the cache leaves the image, so
 the final filesystem changes (nothing at run time should need it, but that is for the user
@@ -16,10 +18,11 @@ from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
-from dockopt.layers import CACHE_CATEGORIES, Effect
+from dockopt.layers import CACHE_CATEGORIES, Effect, EffectKind
 from dockopt.layers.sizes import human
 from dockopt.fixes.merge import append_command
 from dockopt.model import Run
+from dockopt.syntax import Instruction
 
 # category -> (what it is, command appended to the RUN)
 _CLEANUP: dict[str, tuple[str, str | None]] = {
@@ -43,6 +46,11 @@ _FLAG_AFTER = {"pip-cache": (re.compile(r"\binstall\b"), " --no-cache-dir"),
                "apk-cache": (re.compile(r"\badd\b"), " --no-cache")}
 
 
+def cache_name(category: str) -> str:
+    """How messages name a cache category ("apt package lists")."""
+    return _CLEANUP.get(category, (category.replace("-", " "), None))[0]
+
+
 class PackageCacheLeft(Rule):
     code = "DO102"
     name = "package-cache-left"
@@ -51,24 +59,31 @@ class PackageCacheLeft(Rule):
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         build = ctx.build
         shipped = {stage.index for stage in build.shipped_stages(ctx.target)}
+        # Caches left at the end of a stage, and caches a later RUN re-creates: the earlier
+        # layer's copy ships all the same (the later one only shadows it). One finding per RUN
+        # and cache, over all shipped stages (a stage built FROM another may re-create the
+        # cache its parent left: the shadowing is what the message says).
+        found: dict[tuple[int, str], tuple[Effect, Instruction, Instruction | None]] = {}
         for stage_plan in ctx.layers.stages:
             if stage_plan.stage.index not in shipped:
                 continue  # builder stages do not ship: their caches cost build time only
-            seen: set[tuple[int, str]] = set()
-            for effect, ins in stage_plan.left:
-                if effect.category not in CACHE_CATEGORIES or ins.name != "RUN":
-                    continue
-                key = (ins.start, effect.category)
-                if key in seen:
-                    continue
-                seen.add(key)
-                run = build.run_of(ins)
-                if run is None:
-                    continue
-                yield self._finding(ctx, run, effect)
+            for w in stage_plan.waste:
+                if w.removed.kind is EffectKind.CREATE and w.created_by is not w.removed_by:
+                    found[(w.created_by.start, w.created.category)] = (w.created, w.created_by, w.removed_by)
+        for stage_plan in ctx.layers.stages:
+            if stage_plan.stage.index in shipped:
+                for effect, ins in stage_plan.left:
+                    found.setdefault((ins.start, effect.category), (effect, ins, None))
+        for effect, ins, shadowed_by in sorted(found.values(), key=lambda c: c[0].start):
+            if effect.category not in CACHE_CATEGORIES or ins.name != "RUN":
+                continue
+            run = build.run_of(ins)
+            if run is None:
+                continue
+            yield self._finding(ctx, run, effect, shadowed_by)
 
-    def _finding(self, ctx: LintContext, run: Run, effect: Effect) -> Finding:
-        what, cleanup = _CLEANUP.get(effect.category, (effect.category.replace("-", " "), None))
+    def _finding(self, ctx: LintContext, run: Run, effect: Effect, shadowed_by: Instruction | None) -> Finding:
+        what, cleanup = cache_name(effect.category), _CLEANUP.get(effect.category, ("", None))[1]
         tool = effect.command.split()[0] if effect.command else ""
         if effect.category in ("yum-cache", "dnf-cache") and tool in ("yum", "dnf", "microdnf", "tdnf"):
             cleanup = f"{tool} clean all"  # each of these cleans its own cache
@@ -76,7 +91,11 @@ class PackageCacheLeft(Rule):
         hint = f"; add `{cleanup}` to this RUN" if cleanup else ""
         if effect.category in _FLAG_AFTER:
             hint = f"; use `{_FLAG_AFTER[effect.category][1].strip()}`"
-        message = f"`{effect.command}` leaves the {what} ({human(effect.size)}) in this layer{hint}"
+        where = f"the RUN on line {run.instruction.start_line}"
+        if shadowed_by is not None:
+            where += (f" (the {shadowed_by.name} on line {shadowed_by.start_line} makes a new copy; "
+                      "this layer's copy ships all the same)")
+        message = f"`{effect.command}` leaves the {what} ({human(effect.size)}) in {where}{hint}"
         return Finding(effect.start, effect.end, message, fix)
 
     def _fix(self, ctx: LintContext, run: Run, effect: Effect, cleanup: str | None) -> Fix | None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dockopt.layers import sizes
 from dockopt.layers.invocations import Invocation
 from dockopt.layers.knowledge import Handler, ShellState, effect
-from dockopt.layers.plan import REINSTALLED, Effect, EffectKind
+from dockopt.layers.plan import PKG_ROOT, REINSTALLED, Effect, EffectKind
 
-PKG_ROOT = "/.dockopt/pkg"
 C, R = EffectKind.CREATE, EffectKind.REMOVE
 
 

@@ -31,6 +31,19 @@ CACHE_CATEGORIES = frozenset(
 )
 
 
+# Installed packages are modelled as paths under this root (see packages.py), so that a
+# later ``apt-get purge`` is a removal like any other. Never shown to users: ``shown_path``.
+PKG_ROOT = "/.dockopt/pkg"
+
+
+def shown_path(path: str) -> str:
+    """A path as users read it: ``package curl`` for the simulator's package pseudo-paths."""
+    if path.startswith(PKG_ROOT + "/"):
+        parts = [p for p in path[len(PKG_ROOT) + 1 :].split("/") if p]
+        return f"package {parts[-1]}" if len(parts) >= 2 else "packages"
+    return path
+
+
 # Effect.detail of a package that ``--reinstall`` unpacks again; installing an installed
 # package is otherwise a no-op ("already the newest version"), which the simulator models.
 REINSTALLED = "reinstalled"

@@ -4,11 +4,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dockopt.layers.plan import LayerPlan
+from dockopt.layers.accounting import Accounting
+from dockopt.layers.plan import LayerPlan, shown_path
 from dockopt.layers.sizes import human
 
 
 def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None) -> tuple[LayerPlan | None, str]:
+    plan, _, error = _plan_and_accounting(text, path, context_dir, target)
+    return plan, error
+
+
+def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target: str | None
+                         ) -> tuple[LayerPlan | None, Accounting | None, str]:
     from dockopt.checks.base import LintContext
     from dockopt.context.build_context import BuildContext
     from dockopt.syntax import parse
@@ -16,25 +23,45 @@ def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None
     document = parse(text)
     if document.errors:
         error = document.errors[0]
-        return None, f"{path}:{error.line}: {error.message}"
+        return None, None, f"{path}:{error.line}: {error.message}"
     build_context = BuildContext.for_dockerfile(path, context_dir)
     ctx = LintContext(document, path, build_context, target)
     from dockopt.cache.model import annotate_layers
 
     annotate_layers(ctx)  # fills each layer's rebuilt_when from the cache model
-    return ctx.layers, ""
+    from dockopt.layers.accounting import account_text
+
+    # Which of the waste `dockopt check` (default selection) names: the same plan, linted.
+    accounting = account_text(text, path, build_context, target)
+    return ctx.layers, accounting, ""
 
 
 def render_layers(text: str, path: Path, context_dir: Path | None, target: str | None, fmt: str) -> tuple[str, bool]:
-    plan, error = plan_for(text, path, context_dir, target)
+    plan, accounting, error = _plan_and_accounting(text, path, context_dir, target)
     if plan is None:
         return error, False
     if fmt == "json":
-        return json.dumps(plan_to_json(plan), indent=2) + "\n", True
-    return plan_to_text(plan), True
+        return json.dumps(plan_to_json(plan, accounting), indent=2) + "\n", True
+    return plan_to_text(plan, accounting), True
 
 
-def plan_to_json(plan: LayerPlan) -> list[dict[str, object]]:
+def _stage_accounting(accounting: Accounting | None, label: str) -> dict[str, int] | None:
+    """Per shipped stage: waste items and bytes, and how many `dockopt check` names."""
+    if accounting is None:
+        return None
+    items = [a for a in accounting.items if a.stage == label]
+    if not items:
+        return None
+    return {
+        "waste_items": len(items),
+        "reported_items": sum(1 for a in items if a.reported),
+        "excepted_items": sum(1 for a in items if not a.reported and a.exception),
+        "waste_bytes": sum(a.waste.size or 0 for a in items),
+        "reported_bytes": sum(a.waste.size or 0 for a in items if a.reported),
+    }
+
+
+def plan_to_json(plan: LayerPlan, accounting: Accounting | None = None) -> list[dict[str, object]]:
     out = []
     for stage_plan in plan.stages:
         stage = stage_plan.stage
@@ -46,6 +73,9 @@ def plan_to_json(plan: LayerPlan) -> list[dict[str, object]]:
                 "family": stage_plan.family,
                 "estimated_bytes": stage_plan.total,
                 "estimated_waste_bytes": stage_plan.wasted,
+                # Additive field: how much of the waste the default `dockopt check` names
+                # (null for a stage that does not ship or has no waste).
+                "waste_accounting": _stage_accounting(accounting, stage.label),
                 "layers": [
                     {
                         "line": layer.instruction.start_line,
@@ -55,8 +85,8 @@ def plan_to_json(plan: LayerPlan) -> list[dict[str, object]]:
                         "size_partly_unknown": layer.added_unknown,
                         "wasted_bytes": layer.wasted,
                         "effects": [
-                            {"kind": e.kind.value, "path": e.path, "category": e.category, "command": e.command,
-                             "estimated_bytes": e.size}
+                            {"kind": e.kind.value, "path": shown_path(e.path), "category": e.category,
+                             "command": e.command, "estimated_bytes": e.size}
                             for e in layer.effects
                         ],
                         "notes": layer.notes,
@@ -69,7 +99,7 @@ def plan_to_json(plan: LayerPlan) -> list[dict[str, object]]:
     return out
 
 
-def plan_to_text(plan: LayerPlan) -> str:
+def plan_to_text(plan: LayerPlan, accounting: Accounting | None = None) -> str:
     lines: list[str] = []
     for stage_plan in plan.stages:
         stage = stage_plan.stage
@@ -82,14 +112,32 @@ def plan_to_text(plan: LayerPlan) -> str:
                 added = f"{added}+?"
             wasted = human(layer.wasted) if layer.wasted else "-"
             notes = list(layer.notes)
-            notes += [f"{e.kind.value} {e.path} ({e.category}, {human(e.size)})" for e in layer.effects
-                      if e.category not in ("dir", "link")][:4]
+            notes += [_effect_note(e) for e in layer.effects if e.category not in ("dir", "link")][:4]
             notes += [f"rebuilt when {w}" for w in layer.rebuilt_when]
             lines.append(
                 f"  {ins.start_line:>5}  {ins.name:<11} {'yes' if layer.creates_layer else 'no':<5} "
                 f"{added:>10} {wasted:>10}  {'; '.join(notes)}"
             )
         lines.append(f"  estimated total {human(stage_plan.total)}, estimated waste {human(stage_plan.wasted)} "
-                     "(sizes are estimates)")
+                     "(sizes are estimates; MB = 10^6 bytes)")
+        counts = _stage_accounting(accounting, stage.label)
+        if counts is not None:
+            lines.append(
+                f"  waste named by `dockopt check`: {counts['reported_items']} of {counts['waste_items']} items, "
+                f"{human(counts['reported_bytes'])} of {human(counts['waste_bytes'])}"
+                + (f" ({counts['excepted_items']} not reported by design: overwritten files, moves, "
+                   "directories)" if counts["excepted_items"] else ""))
         lines.append("")
     return "\n".join(lines)
+
+
+def _effect_note(e: object) -> str:
+    from dockopt.layers.plan import Effect
+
+    assert isinstance(e, Effect)
+    size = human(e.size)
+    if e.category == "package":
+        if e.kind.value != "create":
+            return f"remove {shown_path(e.path)}"
+        return f"install {shown_path(e.path)} ({size})"
+    return f"{e.kind.value} {e.path} ({e.category}, {size})"

@@ -104,14 +104,21 @@ def package_size(name: str, recommends: bool = False) -> int | None:
     return PACKAGE_SIZES.get(base)
 
 
+# Units in everything a user reads: decimal, as ``docker images`` prints them (MB = 10^6 bytes).
+# The typical figures above are written in MiB (``MB`` below is 2^20) because that is how
+# the sources state them; only the display is decimal.
+KB_DISPLAY, MB_DISPLAY, GB_DISPLAY = 10**3, 10**6, 10**9
+
+
 def human(size: int | None) -> str:
-    """``~19 MB``-style text; ``unknown size`` when there is no estimate."""
+    """``~20 MB``-style text in decimal units (MB = 10^6 B, as ``docker images``);
+    ``unknown size`` when there is no estimate."""
     if size is None:
         return "unknown size"
-    if size >= 1024 * MB:
-        return f"~{size / (1024 * MB):.1f} GB"
-    if size >= MB:
-        return f"~{round(size / MB)} MB"
-    if size >= 1024:
-        return f"~{round(size / 1024)} KB"
+    if size >= GB_DISPLAY:
+        return f"~{size / GB_DISPLAY:.1f} GB"
+    if size >= MB_DISPLAY:
+        return f"~{round(size / MB_DISPLAY)} MB"
+    if size >= KB_DISPLAY:
+        return f"~{round(size / KB_DISPLAY)} kB"
     return f"~{size} B"
