@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--unsafe-fixes", action="store_true")
     verify.add_argument("--rebuild-after", metavar="PATH")
     verify.add_argument("--format", choices=("text", "json"), default="text")
+    server = sub.add_parser("server", help="run the language server (LSP over stdio; needs dockopt[server])")
+    server.add_argument("--stdio", action="store_true", help="accepted for clients that pass it; stdio is the default")
     return parser
 
 
@@ -110,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dockopt.verify.command import run_verify_command
 
             return run_verify_command(args)
+        if args.command == "server":
+            from dockopt.server import run_stdio  # lazily: pygls only loads for the server
+
+            return run_stdio()
     except KeyboardInterrupt:
         print("dockopt: interrupted", file=sys.stderr)
         return 130

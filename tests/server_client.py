@@ -1,0 +1,121 @@
+"""Helpers for the language-server tests: a pytest-lsp client driving ``dockopt server``."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+SERVER = [sys.executable, "-m", "dockopt", "server"]
+TIMEOUT = 60  # seconds; generous for a loaded 2-core machine (not a timing assertion)
+
+
+async def start(root: Path, *, capabilities: str = "neovim@v0.7.0", options: Any = None,
+                folders: list[Path] | None = None, command: list[str] | None = None) -> LanguageClient:
+    client = await ClientServerConfig(server_command=command or SERVER).start()
+    folders = folders or [root]
+    await client.initialize_session(t.InitializeParams(
+        capabilities=client_capabilities(capabilities),
+        root_uri=root.as_uri(),
+        workspace_folders=[t.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
+        initialization_options=options,
+    ))
+    return client
+
+
+async def stop(client: LanguageClient) -> None:
+    await client.shutdown_session()
+    await client.stop()
+
+
+class Documents:
+    """Open documents on the client side: text and version, applying edits like an editor."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.texts: dict[str, str] = {}
+        self.versions: dict[str, int] = {}
+
+    async def wait_for(self, uri: str, version: int) -> list[t.Diagnostic]:
+        """The diagnostics published for ``uri`` at ``version`` (waits for them)."""
+        async def wait() -> list[t.Diagnostic]:
+            while True:
+                params = await self.client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+                if params.uri == uri and params.version == version:
+                    return list(params.diagnostics)
+        return await asyncio.wait_for(wait(), TIMEOUT)
+
+    async def open(self, path: Path, text: str) -> list[t.Diagnostic]:
+        uri = path.as_uri()
+        self.texts[uri], self.versions[uri] = text, 1
+        waiting = asyncio.ensure_future(self.wait_for(uri, 1))
+        self.client.text_document_did_open(t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(uri=uri, language_id="dockerfile", version=1, text=text)))
+        return await waiting
+
+    def change_nowait(self, uri: str, text: str) -> int:
+        self.texts[uri] = text
+        self.versions[uri] += 1
+        self.client.text_document_did_change(t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+            content_changes=[t.TextDocumentContentChangeWholeDocument(text=text)]))
+        return self.versions[uri]
+
+    async def change(self, uri: str, text: str) -> list[t.Diagnostic]:
+        waiting = asyncio.ensure_future(self.wait_for(uri, self.versions[uri] + 1))
+        self.change_nowait(uri, text)
+        return await waiting
+
+    async def apply(self, edit: t.WorkspaceEdit) -> tuple[str, list[t.Diagnostic]]:
+        """Apply a workspace edit as an editor would, send the change, return the new text
+        and the diagnostics the server publishes for it."""
+        changes: list[tuple[str, int | None, list[t.TextEdit]]] = []
+        for document_change in edit.document_changes or []:
+            assert isinstance(document_change, t.TextDocumentEdit)
+            changes.append((document_change.text_document.uri, document_change.text_document.version,
+                            list(document_change.edits)))
+        for uri, edits in (edit.changes or {}).items():
+            changes.append((uri, None, edits))
+        assert len(changes) == 1
+        uri, version, edits = changes[0]
+        if version is not None:
+            assert version == self.versions[uri], "an edit for another version of the document"
+        text = apply_text_edits(self.texts[uri], edits)
+        return text, await self.change(uri, text)
+
+
+def _offset(text: str, position: t.Position) -> int:
+    """UTF-16 position -> str offset, written independently of the server's PositionMap."""
+    lines = text.splitlines(keepends=True) if text else [""]
+    offset = sum(len(line) for line in lines[: position.line])
+    line = lines[position.line] if position.line < len(lines) else ""
+    units = 0
+    for i, char in enumerate(line):
+        if units >= position.character:
+            return offset + i
+        units += 2 if ord(char) > 0xFFFF else 1
+    return offset + len(line.rstrip("\r\n"))
+
+
+def apply_text_edits(text: str, edits: list[t.TextEdit]) -> str:
+    spans = sorted(((_offset(text, e.range.start), _offset(text, e.range.end), e.new_text) for e in edits),
+                   reverse=True)
+    for start, end, new in spans:
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def dockopt_fix(path: Path, text: str, *args: str) -> str:
+    """What ``dockopt fix`` makes of ``text`` as the file at ``path`` (standard input mode)."""
+    proc = subprocess.run([sys.executable, "-m", "dockopt", "fix", "-", "--stdin-filename", str(path), *args],
+                          input=text, capture_output=True, text=True, cwd=path.parent, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.stdout
+
+
+def whole(text: str) -> t.Range:
+    return t.Range(start=t.Position(line=0, character=0), end=t.Position(line=text.count("\n") + 1, character=0))
