@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from dockopt.layers import EffectKind, Layer, LayerPlan, StagePlan
 from dockopt.layers.base_images import family_of, has_docker_clean
+from dockopt.layers.plan import shown_path
 from dockopt.layers.sizes import human
 from dockopt.server.actions import instruction_at
 from dockopt.server.analysis import Analysis
@@ -39,6 +40,10 @@ def _effects(layer: Layer) -> list[str]:
     for e in shown[:MAX_EFFECTS]:
         size = f", {human(e.size)}" if e.kind is not EffectKind.REMOVE or e.size else ""
         via = f" by `{e.command}`" if e.command else ""
+        if e.category == "package":  # the simulator's pseudo-path, shown as `dockopt layers` does
+            verb = "install" if e.kind is EffectKind.CREATE else "remove"
+            lines.append(f"- {verb} {shown_path(e.path)} ({human(e.size)}){via}")
+            continue
         lines.append(f"- {e.kind.value} `{e.path}` ({e.category}{size}){via}")
     if len(shown) > MAX_EFFECTS:
         lines.append(f"- … and {len(shown) - MAX_EFFECTS} more")
@@ -50,10 +55,10 @@ def _waste(stage_plan: StagePlan, ins: Instruction) -> list[str]:
     for waste in stage_plan.waste:
         size = human(waste.size) if waste.size else "bytes of unknown size"
         if waste.created_by is ins:
-            lines.append(f"- `{waste.created.path}` ({size}) is removed or overwritten on line "
+            lines.append(f"- `{shown_path(waste.created.path)}` ({size}) is removed or overwritten on line "
                          f"{waste.removed_by.start_line}, but still ships in this layer")
         elif waste.removed_by is ins:
-            lines.append(f"- removing `{waste.removed.path}` frees nothing: line {waste.created_by.start_line} "
+            lines.append(f"- removing `{shown_path(waste.removed.path)}` frees nothing: line {waste.created_by.start_line} "
                          f"wrote it ({size}) into an earlier layer")
     return lines
 
