@@ -361,3 +361,90 @@ def test_cache_measure_script_reports_a_reduction(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True).stdout
     assert "build steps rerun: 3/3 before, 2/4 after" in out
     assert "expensive steps rerun: 2/2 before, 1/2 after" in out
+
+
+# --- issue 16: precision on real files ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "FROM alpine\nRUN apk add git\n# bust the cache so that the clone is fresh\nARG CACHEBUST=1\n"
+    "RUN git clone https://github.com/a/b /b\n",
+    "FROM alpine\nRUN apk add git\nARG CACHE_DATE=2020-01-01\nRUN git clone https://github.com/a/b /b && make -C /b\n",
+    "FROM alpine\nRUN apk add git\n# refresh the sources on every build\nARG BUILD_DATE\nRUN git clone https://github.com/a/b /b\n",
+])
+def test_do302_cache_bust_arg_right_above_its_step_is_deliberate(text: str) -> None:
+    assert findings(text, "DO302") == []
+
+
+def test_do302_cache_bust_arg_far_above_other_steps_still_fires() -> None:
+    text = ("FROM debian\nARG CACHEBUST=1\nRUN echo hi > /x\nRUN apt-get update && apt-get install -y curl\n"
+            "RUN git clone https://github.com/a/b /b\n")
+    assert [d.code for d in findings(text, "DO302")] == ["DO302"]
+
+
+def test_do304_no_empty_apt_lists_mount_when_an_earlier_run_updated() -> None:
+    """An initially empty cache mount on /var/lib/apt hides the lists of the earlier `apt-get update`:
+    checked with a real BuildKit build (apt-get exits 100: 'Unable to locate package')."""
+    [d] = findings("FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\n", "DO304")
+    assert "target=/var/lib/apt" not in d.fix.edits[0].content and "target=/var/cache/apt" in d.message
+    assert "keep /var/lib/apt out" in d.message
+    [same_run] = findings("FROM debian\nRUN apt-get update && apt-get install -y curl\n", "DO304")
+    assert "target=/var/lib/apt" in same_run.fix.edits[0].content
+
+
+@pytest.mark.parametrize("text", [
+    "FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask\n",
+    "FROM python:3.12\nENV PIP_NO_CACHE_DIR=off\nRUN pip install flask\n",
+    "FROM python:3.12\nRUN PIP_NO_CACHE_DIR=1 pip install flask\n",
+])
+def test_do304_no_pip_cache_mount_when_the_cache_is_off(text: str) -> None:
+    assert findings(text, "DO304") == []
+
+
+def test_do304_messages_cut_commands_at_word_boundaries() -> None:
+    [d] = findings("FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends "
+                   "ca-certificates curl gnupg\n", "DO304")
+    quoted = d.message.split("`")[1]
+    words = "apt-get install -y --no-install-recommends ca-certificates curl gnupg".split()
+    assert quoted.endswith(" ...") and set(quoted[:-4].split()) <= set(words), quoted
+
+
+@pytest.mark.parametrize(("command", "sub"), [("php composer.phar install", "install"),
+                                              ("php /usr/local/bin/composer install --no-dev", "install")])
+def test_composer_run_by_php_is_composer(command: str, sub: str) -> None:
+    install = recognise(inv(command))
+    assert install is not None and install.name == "composer"
+    [d] = findings(f"FROM php:8\nWORKDIR /app\nCOPY . .\nRUN {command}\n", "DO301")
+    assert command in d.message
+
+
+def test_composer_create_project_fills_the_composer_cache() -> None:
+    [d] = findings("FROM php:8\nRUN php composer.phar create-project laravel/laravel app\n", "DO304")
+    assert "composer cache" in d.message
+
+
+# --- DO306 -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "kind"), [
+    ("RUN date > /build-date.txt", "the build time"),
+    ('RUN echo "Built on $(date -u)" >> /etc/motd', "the build time"),
+    ("RUN uuidgen > /etc/machine-id", "a random UUID"),
+    ("RUN echo $RANDOM | tee /seed", "a random number"),
+    ('RUN echo "root:$(openssl rand -base64 12)" | chpasswd', "a random secret"),
+    ("RUN echo \"SECRET_KEY = '$(head -c 16 /dev/urandom | base64)'\" >> /app/settings.py", "a random secret"),
+    ("RUN sed -i \"s/@BUILD@/`date +%F`/\" /etc/app.conf", "the build time"),
+])
+def test_do306_build_time_values_baked_into_a_layer(line: str, kind: str) -> None:
+    [d] = findings(f"FROM alpine\n{line}\n", "DO306")
+    assert kind in d.message and "frozen at the first build" in d.message and "--no-cache" in d.message
+
+
+@pytest.mark.parametrize("line", [
+    "RUN date && apt-get update",  # the build log only
+    "RUN git rev-parse HEAD > /version",  # describes the sources next to it
+    'RUN now="$(date +%s)"; echo "$now"',
+    "RUN date -d @0 > /epoch",  # a fixed date
+    "RUN --mount=target=. echo -n \"$(date -u)\" > /tmp/.commit_date",  # reruns with the mounted files
+    "RUN echo $BUILD_DATE > /build-date",
+])
+def test_do306_negatives(line: str) -> None:
+    assert findings(f"FROM alpine\nARG BUILD_DATE\n{line}\n", "DO306") == []

@@ -194,3 +194,14 @@ def test_layers_output_names_packages_and_shows_the_reported_share(tmp_path: Pat
     assert "waste named by `dockopt check`: 2 of 2 items" in out
     as_json, ok = render_layers(text, path, None, None, "json")
     assert ok and "/.dockopt" not in as_json and '"reported_items": 2' in as_json
+
+
+@pytest.mark.parametrize("clone", ["git clone --depth 1 https://github.com/a/b.git /src/b",
+                                   "git clone -b v1.2 --depth 1 https://github.com/a/b.git /src/b"])
+def test_git_clone_option_values_are_not_the_url(clone: str) -> None:
+    """`--depth 1` took `1` for the URL, so a later `rm -rf .git` was not matched to the clone (DO101)."""
+    from tests.lintkit import findings
+
+    text = f"FROM alpine\nRUN {clone}\nWORKDIR /src/b\nRUN rm -rf .git\n"
+    [d] = findings(text, "DO101")
+    assert "cloned sources" in d.message and "line 2" in d.message

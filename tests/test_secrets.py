@@ -54,7 +54,7 @@ PRIVATE_KEY = "-----BEGIN OPENSSH " + "PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA
     ("/root/.aws/config", Strength.WEAK),
     ("/root/.kube/config", Strength.STRONG),
     ("prod.kubeconfig", Strength.STRONG),
-    ("/root/.docker/config.json", Strength.STRONG),
+    ("/root/.docker/config.json", Strength.CONTENT),
     (".netrc", Strength.STRONG),
     (".pypirc", Strength.STRONG),
     (".git-credentials", Strength.STRONG),
@@ -359,7 +359,7 @@ def test_do201_secret_inside_a_copied_tree(tmp_path: Path) -> None:
     ("FROM a\nARG API_KEY\nENV API_KEY=$API_KEY\n", "copies build argument API_KEY"),
     ("FROM a\nARG TOKEN\nENV SETTINGS_TOKEN_VALUE=${TOKEN}\n", "copies build argument TOKEN"),
     ("FROM a\nENV DB_PASSWORD=hunter2hunter2\n", "hard-coded credential"),
-    ("FROM a\nENV LDAP_ROOTPASS fsociety\n", "hard-coded credential"),
+    ("FROM a\nENV LDAP_ROOTPASS fsociety\n", "default password"),  # a demo default: info (see below)
     (f"FROM a\nENV AWS_ACCESS_KEY_ID={AWS}\n", "an AWS access key ID"),
     (f"FROM a AS b\nENV GH={GITHUB}\nFROM c\n", "committed with the Dockerfile"),
     (f"ARG TOKEN={GITHUB}\nFROM a\n", "a GitHub token"),
@@ -619,3 +619,101 @@ def test_live_token_formats_are_errors_unless_the_rule_severity_is_configured() 
     assert found.severity is Severity.ERROR
     (found,) = lint(text, "Dockerfile", Sel(Severity.INFO)).diagnostics
     assert found.severity is Severity.INFO
+
+
+# --- issue 16: precision and recall on real files -----------------------------------------------
+
+@pytest.mark.parametrize("value", ["**None**", "changethepass", "changeme", "<your-token>", "", "__TOKEN__",
+                                   "CHANGE_THIS_PASSWORD"])
+def test_placeholders_from_real_files(value: str) -> None:
+    assert is_placeholder(value)
+    assert codes(f"FROM a\nENV ADMIN_PASSWORD={value}\nCMD x\n", "DO202") == []
+
+
+def test_do202_documented_demo_default_is_info() -> None:
+    from dockopt.diagnostics import Severity
+
+    [word] = codes("FROM a\nENV LDAP_ROOTPASS=fsociety\n", "DO202")
+    assert word.severity is Severity.INFO and "default password" in word.message
+    [commented] = codes("FROM a\n# default login, override with -e\nENV ADMIN_PASSWORD=Xy7-pq2-Lm9\n", "DO202")
+    assert commented.severity is Severity.INFO
+    [real] = codes("FROM a\nENV DB_PASSWORD=s3cr3t-pa55word\n", "DO202")  # no word, no comment: a warning
+    assert real.severity is Severity.WARNING
+
+
+DOCKER_CONFIG = "FROM alpine\nCOPY config/config.json /root/.docker/config.json\nCMD x\n"
+
+
+@pytest.mark.parametrize(("content", "is_credential"), [
+    ('{"psFormat": "table {{.ID}}\\t{{.Names}}", "detachKeys": "ctrl-e,e"}', False),
+    ('{"credsStore": "desktop"}', False),  # the logins live in the OS key store, not in the image
+    ('{"auths": {"ghcr.io": {"auth": "dXNlcjpwYXNzd29yZDEyMw=="}}}', True),
+    ('{"auths": {"r.example.com": {"identitytoken": "eyJhbGciOi.abc.def"}}}', True),
+])
+def test_do204_docker_config_read_when_the_context_is_known(tmp_path: Path, content: str,
+                                                             is_credential: bool) -> None:
+    context = make_context(tmp_path, {"config/config.json": content})
+    assert bool(codes(DOCKER_CONFIG, "DO204", context=context)) is is_credential
+    assert len(codes(DOCKER_CONFIG, "DO204")) == 1  # unknown content: the name decides
+
+
+@pytest.mark.parametrize("name", [".pgpass", ".netrc", ".git-credentials", ".pypirc"])
+def test_do204_credential_files_by_name(name: str) -> None:
+    [d] = codes(f"FROM a\nCOPY creds /root/{name}\nCMD x\n", "DO204")
+    assert f"/root/{name}" in d.message
+
+
+@pytest.mark.parametrize(("command", "found"), [
+    ("curl -fsSLo x 'https://gitlab.example.com/api/v4/projects/1/repository/files/a/raw?ref=main&private_token=glx9Kd2LmQ8vTz'", True),
+    ("wget 'https://api.example.com/file?access_token=Zq3fR9aX2kLm7' -O f", True),
+    ("curl -o x \"https://example.com/download?token=$DL_KEY\"", True),  # ENV: in the image config
+    ("curl -o x 'https://example.com/download?version=1.2.3&os=linux'", False),
+    ("curl -o x 'https://example.com/download?auth=1'", False),  # a switch, not a credential
+])
+def test_do205_token_in_a_url_query_string(command: str, found: bool) -> None:
+    text = f"FROM a\nENV DL_KEY=abc\nRUN {command}\n"
+    hits = [d for d in codes(text, "DO205") if "query string" in d.message or "DL_KEY" in d.message]
+    assert bool(hits) is found, [d.message for d in codes(text, "DO205")]
+
+
+def test_secret_by_content_in_a_context_file(tmp_path: Path) -> None:
+    """A GitHub token in a file whose name says nothing, copied in and removed later."""
+    context = make_context(tmp_path, {"secrets/api-token": GITHUB + "\n", "README.md": "hello\n"})
+    text = ("FROM alpine\nCOPY secrets/api-token /tmp/api-token\nRUN TOKEN=$(cat /tmp/api-token) ./fetch.sh\n"
+            "RUN rm /tmp/api-token\nCMD x\n")
+    [removed] = codes(text, "DO201", context=context)
+    assert "a GitHub token" in removed.message
+    kept = text.replace("RUN rm /tmp/api-token\n", "")
+    [stays] = codes(kept, "DO204", context=context)
+    assert "a GitHub token" in stays.message
+    [swept] = codes("FROM alpine\nCOPY . /app\nCMD x\n", "DO203", context=context)
+    assert "secrets/api-token" in swept.message and "README" not in swept.message
+    make_context(tmp_path, {"secrets/api-token": "not a token\n"})
+    assert codes(text, "DO201", context=context) == [] and codes(kept, "DO204", context=context) == []
+
+
+def test_secret_by_content_skips_samples(tmp_path: Path) -> None:
+    context = make_context(tmp_path, {"docs/aws.md": f"export AWS_ACCESS_KEY_ID={AWS}\n",
+                                      "test/jwt.txt": JWT + "\n"})
+    assert codes("FROM alpine\nCOPY . /app\nCMD x\n", "DO203", context=context) == []
+
+
+def test_secret_by_content_in_heredocs() -> None:
+    copy = f"# syntax=docker/dockerfile:1\nFROM a\nCOPY <<EOF /app/settings.ini\n[api]\ntoken = {GITHUB}\nEOF\nCMD x\n"
+    [d] = codes(copy, "DO204")
+    assert "a GitHub token" in d.message and "heredoc" in d.message
+    npmrc = ("# syntax=docker/dockerfile:1\nFROM node:20\nRUN <<EOF\ncat > /app/.npmrc <<X\n"
+             "//registry.npmjs.org/:_authToken=abcdefgh12345678\nX\nnpm ci\nEOF\nCMD x\n")
+    [d] = codes(npmrc, "DO204")
+    assert "/app/.npmrc" in d.message
+
+
+@pytest.mark.parametrize("name", [".pgpass", ".netrc", ".git-credentials", ".pypirc"])
+def test_secret_file_written_then_chmodded(name: str) -> None:
+    """`echo ... > ~/.pgpass && chmod 600 ~/.pgpass` (the tools insist on 0600): the chmod's rewrite
+    must not hide the write that put the credential into the layer."""
+    write = f'RUN echo "db:5432:*:app:Sup3rS3cretPw" > /root/{name} && chmod 600 /root/{name}\n'
+    [kept] = codes(f"FROM a\n{write}CMD x\n", "DO204")
+    assert f"/root/{name}" in kept.message and "echo" in kept.message
+    [removed] = codes(f"FROM a\n{write}RUN rm /root/{name}\nCMD x\n", "DO201")
+    assert "written by `echo" in removed.message

@@ -118,7 +118,9 @@ def test_do402_silent_when_do401_reports_the_toolchain() -> None:
 def test_do403_versions_against_musllinux_data() -> None:
     assert compiles("numpy", "1.24.4", 11) is not None
     assert compiles("numpy", "1.26.0", 12) is None
-    assert compiles("numpy", "1.25.0", 12) is not None  # first cp312 musllinux wheel is 1.26.0
+    assert compiles("numpy", "1.24.4", 11) is not None
+    # numpy 1.25.0 has no cp312 wheel of any kind: it compiles on a glibc base too, Alpine is not why
+    assert compiles("numpy", "1.25.0", 12) is None
     assert compiles("numpy", None, 12) is None  # unpinned: current releases have wheels
     assert compiles("numpy", None, 8) is not None  # no release for 3.8 has one
     assert compiles("psycopg2", None, 12) is not None
@@ -126,10 +128,10 @@ def test_do403_versions_against_musllinux_data() -> None:
 
 
 def test_do403_requirements_from_context(tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_text("pandas==2.2.2\nlxml==4.9.0  # xml\n")
-    text = "FROM python:3.12-alpine\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    (tmp_path / "requirements.txt").write_text("pandas==2.2.2\nnumpy==1.24.4  # arrays\n")
+    text = "FROM python:3.11-alpine\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
     [d] = findings(text, "DO403", context=tmp_path)
-    assert "lxml 4.9.0" in d.message and "pandas" not in d.message
+    assert "numpy 1.24.4" in d.message and "pandas" not in d.message
     assert codes(text, "DO403") == []  # without the context nothing is known
 
 
@@ -192,3 +194,81 @@ def test_do405_other_ecosystems() -> None:
     php = "FROM php:8.3-fpm\nRUN composer install {}\nCMD [\"php-fpm\"]\n"
     assert codes(php.format(""), "DO405") == ["DO405"]
     assert codes(php.format("--no-dev"), "DO405") == []
+
+
+# --- issue 16: precision on real files -----------------------------------------------------------
+
+import pytest  # noqa: E402  (kept next to the tests that use it)
+
+
+@pytest.mark.parametrize("text", [
+    # compile on every platform: no Linux wheels at all
+    "FROM python:3.8-alpine\nRUN apk add --no-cache build-base\nRUN pip install RPi.GPIO uwsgi\nCMD x\n",
+    # pure Python: never needs compilers
+    "FROM python:3.8-alpine\nRUN apk add --no-cache gcc musl-dev\nRUN pip install -U pip\nCMD x\n",
+    # a pin older than any manylinux wheel: a glibc base compiles it too
+    "FROM python:3.8-alpine\nRUN pip install pillow==2.8.0\nCMD x\n",
+    # told to build from source anyway
+    "FROM alpine:3.18\nRUN apk add python3 py3-pip build-base\nRUN pip3 install --no-binary :all: lxml\n",
+])
+def test_do403_not_helped_by_a_glibc_base(text: str) -> None:
+    assert codes(text, "DO403") == []
+
+
+def test_do403_still_fires_where_glibc_has_wheels() -> None:
+    assert codes("FROM python:3.8-alpine\nRUN pip install pillow==8.4.0\nCMD x\n", "DO403") == ["DO403"]
+    assert codes("FROM python:3.12-alpine\nRUN apk add --no-cache gcc musl-dev\nRUN pip install gevent flask\n",
+                 "DO403") == ["DO403"]
+
+
+def test_do405_node_modules_removed_in_the_same_run() -> None:
+    text = "FROM node:20\nCOPY . .\nRUN npm install && npm run build && rm -rf node_modules\nCMD [\"node\", \"dist\"]\n"
+    assert codes(text, "DO405") == []
+
+
+@pytest.mark.parametrize("base", ["node:8", "node:6-alpine", "node:argon", "node:carbon-slim", "node:14.21"])
+def test_do405_old_npm_gets_production_not_omit_dev(base: str) -> None:
+    text = f"FROM {base}\nWORKDIR /app\nCOPY package.json .\nRUN npm install\nCMD [\"node\", \"index.js\"]\n"
+    [d] = findings(text, "DO405")
+    assert "--production" in d.message and "--omit=dev" not in d.message
+    assert "RUN npm install --production\n" in fixed(text, "DO405", unsafe=True).text
+    new = findings(text.replace(base, "node:20-slim"), "DO405")[0]
+    assert "--omit=dev" in new.message
+
+
+def test_do404_unnamed_final_stage_not_named_by_index() -> None:
+    text = "FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM alpine:3.20\nCMD [\"/app\"]\n"
+    [d] = findings(text, "DO404")
+    assert "'1'" not in d.message and "the last one, line 3" in d.message
+
+
+@pytest.mark.parametrize("text", [
+    # an image of its own (ENTRYPOINT): built with --target
+    "FROM ubuntu AS base\nRUN x\nFROM base AS sagemaker\nENTRYPOINT [\"./sm.sh\"]\nFROM base\nCMD [\"./run\"]\n",
+    # an export stage for --output, and the stage it copies from
+    "FROM alpine AS generate\nRUN gen > /out\nFROM scratch AS update\nCOPY --from=generate /out /\n"
+    "FROM alpine AS validate\nRUN check\n",
+    # a base chosen per build
+    "ARG PLATFORM=xpu\nFROM ubuntu AS xpu\nRUN a\nFROM ubuntu AS cpu\nRUN b\nFROM ${PLATFORM} AS final\nCMD x\n",
+])
+def test_do404_target_stages_are_not_forgotten_copies(text: str) -> None:
+    assert [d for d in findings(text, "DO404") if "forgotten" in d.message] == []
+
+
+@pytest.mark.parametrize(("text", "reported"), [
+    ("FROM alpine\nCOPY --from=templates /a /a\n", False),  # a named build context (--build-context)
+    ("FROM golang AS builder\nRUN x\nFROM alpine\nCOPY --from=buidler /a /a\n", True),  # a typo
+    ("FROM golang AS license-set\nRUN x\nFROM alpine\nCOPY --from=set /a /a\n", True),
+    ("FROM alpine\nCOPY --from=build /a /a\n", True),
+])
+def test_do404_unknown_stage_names(text: str, reported: bool) -> None:
+    assert bool([d for d in findings(text, "DO404") if "is not a stage" in d.message]) is reported
+
+
+@pytest.mark.parametrize("image", ["microsoft/dotnet:2.0.0-sdk", "microsoft/aspnetcore-build:2.0",
+                                   "microsoft/dotnet:2.1-sdk-alpine"])
+def test_old_dotnet_sdk_image_names_are_the_sdk(image: str) -> None:
+    from dockopt.toolchain.images import toolchain_of
+
+    assert toolchain_of(parse_image(image)) == "dotnet"
+    assert toolchain_of(parse_image("microsoft/dotnet:2.0.0-runtime")) is None

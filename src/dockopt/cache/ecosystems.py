@@ -256,8 +256,7 @@ def _jvm(inv: Invocation, words: list[str]) -> Install | None:
     return None
 
 
-def _other(inv: Invocation, words: list[str], sub: str | None) -> Install | None:
-    name = inv.name
+def _other(inv: Invocation, words: list[str], sub: str | None, name: str) -> Install | None:
     if name == "go" and words[:2] == ["mod", "download"]:
         return Install(ECOSYSTEMS["go"], inv)
     if name == "cargo" and sub in ("fetch", "vendor"):
@@ -287,13 +286,23 @@ def _other(inv: Invocation, words: list[str], sub: str | None) -> Install | None
     return None
 
 
+def composer_via_php(inv: Invocation) -> bool:
+    """``php composer.phar ...`` / ``php /usr/local/bin/composer ...``: the first argument is Composer."""
+    first = inv.argv[0] if inv.argv else None
+    return bool(re.match(r"^php\d*(\.\d+)?$", inv.name)) and first is not None and \
+        first.rsplit("/", 1)[-1] in ("composer.phar", "composer")
+
+
 def recognise(inv: Invocation) -> Install | None:
     """The dependency install ``inv`` is, or None (not an install, or one the context plays no part in)."""
     words = _words(inv)
     if len(words) != len(inv.argv):
         return None  # an argument we cannot read statically: do not guess
-    sub = next((w for w in words if not w.startswith("-")), None)
     name = inv.name
+    if composer_via_php(inv):  # `php composer.phar install`: Composer run by the PHP binary
+        words = words[1:]
+        name = "composer"
+    sub = next((w for w in words if not w.startswith("-")), None)
     if name.endswith(".phar"):
         name = "composer.phar"
     if name in ("npm", "yarn", "pnpm", "bun"):
@@ -306,4 +315,4 @@ def recognise(inv: Invocation) -> Install | None:
         return _python(inv, words, sub)
     if name in ("mvn", "mvnw", "gradle", "gradlew"):
         return _jvm(inv, words)
-    return _other(inv, words, sub)
+    return _other(inv, words, sub, name)

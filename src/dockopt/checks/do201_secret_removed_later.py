@@ -29,6 +29,7 @@ from dockopt.checks.secret_flow import (
     secret_id,
     shipped_plans,
     user_active,
+    written_by,
 )
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import Effect, EffectKind, StagePlan
@@ -53,7 +54,8 @@ class SecretRemovedLater(Rule):
                     continue
                 if waste.created_by is waste.removed_by:
                     continue
-                secret = classify(ctx, waste.created, waste.created_by, allow_weak=True)
+                secret = classify(ctx, written_by(ctx, waste.created, waste.created_by), waste.created_by,
+                                  allow_weak=True)
                 if secret is not None:
                     groups.setdefault((removal.start, removal.end), []).append((secret, removal, waste.removed_by))
             for key, found in groups.items():

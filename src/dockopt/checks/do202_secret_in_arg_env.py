@@ -87,6 +87,21 @@ def _replaced_on(stage: Stage, declared: Instruction, name: str) -> int | None:
     return None
 
 
+# A word, perhaps with a few digits (``fsociety``, ``password123``, ``Passw0rd``): a value people
+# pick to be typed and documented, not a generated secret.
+_WORDLIKE = re.compile(r"^[A-Za-z][a-z]{2,15}[0-9!]{0,4}$|^[a-z]{3,16}$")
+_DEFAULT_HINT = re.compile(r"(?i)\b(default|demo|example|sample|override|change (it|this|me)|for testing)\b")
+
+
+def _demo_default(ctx: LintContext, ins: Instruction, value: str) -> bool:
+    """An ENV credential that is a default for users to override (a word, or a comment saying so):
+    weak and public, but an ENV default is how images document their run-time settings."""
+    from dockopt.fixes.reorder import comment_start
+
+    comments = ctx.source[comment_start(ctx.document, ins):ins.line_start]
+    return bool(_WORDLIKE.match(value)) or bool(_DEFAULT_HINT.search(comments))
+
+
 _SECRET_MOUNT = "use a secret mount instead (`RUN --mount=type=secret,id=<id>,env=<NAME> ...`)"
 
 
@@ -113,7 +128,7 @@ class SecretInArgEnv(Rule):
                 for var in _variables(ins):
                     found = list(self._literal_credentials(ins, var, shipped=in_image))
                     if not found and in_image:
-                        found = list(self._shipped(stage, ins, var, args_seen))
+                        found = list(self._shipped(ctx, stage, ins, var, args_seen))
                     yield from found[:1]
                     if ins.name == "ARG":
                         args_seen.add(var.name)
@@ -132,7 +147,8 @@ class SecretInArgEnv(Rule):
             yield Finding(var.start, var.end, f"{ins.name} {var.name} holds a URL with a password: {where}; "
                           f"{_SECRET_MOUNT}")
 
-    def _shipped(self, stage: Stage, ins: Instruction, var: _Variable, args_seen: set[str]) -> Iterator[Finding]:
+    def _shipped(self, ctx: LintContext, stage: Stage, ins: Instruction, var: _Variable,
+                 args_seen: set[str]) -> Iterator[Finding]:
         value = var.value
         if secret_name(var.name):
             if not value or (ins.name == "ARG" and is_reference(value)):
@@ -154,6 +170,12 @@ class SecretInArgEnv(Rule):
             if self._benign_value(value) or is_default_for(var.name, value):
                 return
             where = _where(ins.name, _replaced_on(stage, ins, var.name) if ins.name == "ENV" else None)
+            if ins.name == "ENV" and _demo_default(ctx, ins, value):
+                yield Finding(var.start, var.end, (
+                    f"ENV {var.name} sets a default password (`{value}`) that every copy of the image shares: "
+                    f"{where}; fine for a documented demo default that users override with `docker run -e`, "
+                    "never for a real credential"), severity=Severity.INFO)
+                return
             yield Finding(var.start, var.end, (
                 f"{ins.name} {var.name} holds a hard-coded credential: {where}; pass it at run time "
                 f"(`docker run -e`, an orchestrator secret) or, for the build, {_SECRET_MOUNT}"))

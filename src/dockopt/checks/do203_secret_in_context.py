@@ -29,11 +29,18 @@ from dockopt.diagnostics import Severity
 from dockopt.layers import EffectKind
 from dockopt.layers.simulator import covers
 from dockopt.model import Stage
-from dockopt.secrets.detect import Strength, content_refutes, public_key_path, secret_path, sniff_content
+from dockopt.secrets.detect import (
+    Strength,
+    content_refutes,
+    public_key_path,
+    secret_path,
+    sniff_content,
+    token_in_content,
+)
 from dockopt.syntax import Instruction
 
 MAX_LISTED = 5
-MAX_SNIFFED = 500  # JSON files read per lint run looking for service-account keys
+MAX_SNIFFED = 500  # files without a telling name read per lint run (known token formats, service-account keys)
 MAX_SNIFF_BYTES = 16384
 _SKIPPED_DIRS = frozenset({"node_modules", "vendor", ".venv", "venv", "site-packages", "bower_components",
                            "testdata", "fixtures", "__fixtures__", "test-fixtures", ".git"})
@@ -64,7 +71,7 @@ class _Scanner:
             return None
         named = secret_path(path)
         if named is None:
-            return self._sniff_json(path)
+            return self._sniff(path)
         text = self.context.read_text(path)
         if text is None:
             return named.kind if named.strength is not Strength.WEAK else None
@@ -73,17 +80,20 @@ class _Scanner:
             return None
         return named.kind
 
-    def _sniff_json(self, path: str) -> str | None:
-        if not path.endswith(".json") or self.sniffed >= MAX_SNIFFED:
+    def _sniff(self, path: str) -> str | None:
+        """A file the name says nothing about: small text files (at most MAX_SNIFFED of them per
+        run) are read for credentials of a known format, and JSON for service-account keys."""
+        if self.sniffed >= MAX_SNIFFED:
             return None
         entry = self.context.entry(path)
         if entry is None or entry.size > MAX_SNIFF_BYTES or entry.size == 0:
             return None
         self.sniffed += 1
         text = self.context.read_text(path, MAX_SNIFF_BYTES) or ""
-        if '"private_key"' in text and sniff_content(text) is not None:
+        if path.endswith(".json") and '"private_key"' in text and sniff_content(text) is not None:
             return "a service-account key"
-        return None
+        kind = token_in_content(text)
+        return f"holds {kind}" if kind else None
 
 
 class SecretInContext(Rule):

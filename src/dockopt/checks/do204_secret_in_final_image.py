@@ -44,6 +44,17 @@ def surviving_secrets(ctx: LintContext, plans: list[StagePlan]) -> list[SecretFi
             stored.add(id(waste.created))
             if waste.removed.kind is EffectKind.REMOVE and waste.removed.detail != "moved":
                 removed_later.add(id(waste.created))
+    # `echo ... > ~/.pgpass && chmod 600 ~/.pgpass`: the chmod's rewrite takes the file's place in the
+    # simulator, but the layer holds what the echo wrote. The write counts as stored as the rewrite is.
+    for plan in plans:
+        for layer in plan.layers:
+            rewrites = {e.path: e for e in layer.effects if e.kind is EffectKind.REWRITE}
+            for effect in layer.effects:
+                rewrite = rewrites.get(effect.path)
+                if effect.kind is EffectKind.CREATE and rewrite is not None and id(rewrite) in stored:
+                    stored.add(id(effect))
+                    if id(rewrite) in removed_later:
+                        removed_later.add(id(effect))
     found = []
     for plan in plans:
         for layer in plan.layers:

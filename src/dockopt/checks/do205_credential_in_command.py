@@ -54,6 +54,21 @@ _SECRET_OPTIONS = frozenset({"--password", "--passwd", "--token", "--api-key", "
                              "--client-secret", "--access-token", "--auth-token", "--http-password",
                              "--ftp-password", "--proxy-password", "--registry-password", "--oauth2-bearer"})
 _NPM_AUTH = re.compile(r"(?:_authToken|_auth|_password|npmAuthToken|npmAuthIdent)(?:=(?P<value>.*))?$")
+# ``https://host/file?token=...``: services that take the credential as a query parameter (GitLab's
+# private_token, OAuth's access_token, Azure SAS signatures). The name must say so (secret_name or
+# one of these), and a literal must be 8+ characters: ``?auth=1`` is a switch.
+_QUERY = re.compile(r"://[^\s?#'\"]*\?(?P<query>[^\s#'\"]+)")
+_QUERY_KEYS = frozenset({"key", "apikey", "sig", "signature", "x-amz-signature", "access_token", "private_token",
+                         "auth", "token"})
+
+
+def _query_credentials(text: str) -> Iterator[tuple[str, str]]:
+    """(parameter, value) of each credential parameter in the query strings of ``text``'s URLs."""
+    for m in _QUERY.finditer(text):
+        for pair in m.group("query").split("&"):
+            key, eq, value = pair.partition("=")
+            if eq and value and (secret_name(key) or key.lower() in _QUERY_KEYS) and (len(value) >= 8 or "$" in value):
+                yield key, value
 _DEFAULT_PASSWORDS = frozenset({"changeit"})  # the JDK trust store's documented default
 # Commands that save the credential they are given into a file of the layer:
 # (command names, subcommand word sets, where it goes, words of a later command undoing it).
@@ -143,6 +158,9 @@ class CredentialInCommand(Rule):
                 for cred in url_credentials(text):
                     what = "a password in a URL" if cred.in_password else "a token in a URL"
                     yield _Credential(*word.span, what, cred.secret)
+            if "=" in text and ("?" in text or "&" in text):
+                for key, value in _query_credentials(text):
+                    yield _Credential(*word.span, f"a `{key}` in a URL's query string", value)
             if ":" not in text:
                 continue
             header = _HEADER.match(text.split("=", 1)[1] if text.startswith("--header=") else text)

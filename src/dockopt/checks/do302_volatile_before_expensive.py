@@ -83,7 +83,7 @@ class VolatileBeforeExpensive(Rule):
             why = expensive_reason(ctx, place.instruction, builds=False) if place.instruction.name == "RUN" else None
             if why is not None:
                 wasted.append((place.instruction, why))
-        if not wasted:
+        if not wasted or _busts_next_step(ctx, places, index, group, names, wasted[0][0]):
             return
         listed = ", ".join(f"{why} (line {i.start_line})" for i, why in wasted[:MAX_LISTED])
         if len(wasted) > MAX_LISTED:
@@ -141,6 +141,26 @@ class VolatileBeforeExpensive(Rule):
         message = (f"Move the ARG {name} below line {passed[-1]} (unsafe: the RUNs it moves past no longer have "
                    f"${name} in their environment, and a build script may read it from there)")
         return Fix(Applicability.UNSAFE, message, (Edit(start, end, ""), Edit(at, at, insert)))
+
+
+_CACHE_BUST_NAME = re.compile(r"CACHE_?BUST|CACHE_?DATE|BUST|INVALIDATE|REFRESH|FORCE_?REBUILD", re.I)
+_CACHE_BUST_COMMENT = re.compile(r"(?i)cache.?bust|bust|invalidat|refresh|force|fresh|re-?clone|re-?fetch|re-?download|"
+                                 r"no.?cache|always (run|pull|fetch|clone|update)")
+
+
+def _busts_next_step(ctx: LintContext, places: list[Place], index: int, group: list[Instruction],
+                     names: list[str], first_wasted: Instruction) -> bool:
+    """A cache-busting ARG placed on purpose: directly above (comments aside) the expensive step it
+    exists to rerun (``ARG CACHEBUST=1`` over the ``git clone`` it refreshes), and named so or
+    explained by its comment. Everything below it reruns too, which is what busting means."""
+    from dockopt.fixes.reorder import comment_start
+
+    after = index + len(group)
+    if after >= len(places) or places[after].instruction is not first_wasted:
+        return False
+    ins = places[index].instruction
+    comments = ctx.source[comment_start(ctx.document, ins):ins.line_start]
+    return any(_CACHE_BUST_NAME.search(n) for n in names) or bool(_CACHE_BUST_COMMENT.search(comments))
 
 
 def _group(places: list[Place], index: int, names: list[str]) -> list[Instruction]:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
-from dockopt.cache.ecosystems import recognise
+from dockopt.cache.ecosystems import composer_via_php, recognise
 from dockopt.layers.invocations import Invocation
 from dockopt.model import Run
 from dockopt.syntax import Instruction
@@ -67,6 +67,10 @@ def manager_of(inv: Invocation) -> str | None:
         return "apk"
     if name in ("dnf", "yum") and "install" in argv:
         return name
+    if name in ("composer", "composer.phar") or composer_via_php(inv):
+        words = [a for a in argv if a is not None and not a.startswith("-")]
+        if any(w in ("install", "update", "require", "create-project") for w in words[:3]):
+            return "composer"
     install = recognise(inv)
     if install is not None:
         return {"pip": "pip", "uv": "uv", "poetry": "poetry", "npm": "npm", "yarn": "yarn", "pnpm": "pnpm",
@@ -97,29 +101,36 @@ class CacheMountOpportunity(Rule):
                     continue
                 found = self._managers(ctx, run)
                 if found:
-                    yield self._finding(ins, run, found)
+                    yield self._finding(ctx, ins, run, found)
 
     @staticmethod
     def _managers(ctx: LintContext, run: Run) -> dict[str, Invocation]:
         mounted = {m.get("target") or m.get("dst") or m.get("destination") for m in run.mounts
                    if m.get("type") == "cache"}
         found: dict[str, Invocation] = {}
-        for inv in ctx.invocations(run):
+        invocations = ctx.invocations(run)
+        for inv in invocations:
             manager = manager_of(inv)
-            if manager is None or manager in found:
+            if manager is None or manager in found or _cache_disabled(manager, run, inv):
                 continue
-            targets = CACHE_TARGETS[manager][0]
+            targets = _targets(manager, invocations)
             if not all(t in mounted for t in targets):
                 found[manager] = inv
         return found
 
     @staticmethod
-    def _finding(ins: Instruction, run: Run, found: dict[str, Invocation]) -> Finding:
+    def _finding(ctx: LintContext, ins: Instruction, run: Run, found: dict[str, Invocation]) -> Finding:
         mounted = {m.get("target") for m in run.mounts if m.get("type") == "cache"}
         flags = []
         extra = []
+        invocations = ctx.invocations(run)
         for manager, inv in found.items():
-            targets, options, advice = CACHE_TARGETS[manager]
+            _, options, advice = CACHE_TARGETS[manager]
+            targets = _targets(manager, invocations)
+            if manager == "apt" and len(targets) == 1:
+                advice = ("keep /var/lib/apt out of it: this install reads the package lists of an earlier "
+                          "RUN's `apt-get update`, which an initially empty cache mount there would hide; "
+                          "remove /etc/apt/apt.conf.d/docker-clean first")
             flags += [f"--mount=type=cache,target={t}{options}" for t in targets if t not in mounted]
             if manager in _FLAG_ADVICE and not inv.has(_FLAG_ADVICE[manager]):
                 advice = ""  # the flag the advice is about is not there
@@ -127,7 +138,7 @@ class CacheMountOpportunity(Rule):
                 extra.append(advice)
         first = next(iter(found.values()))
         names = ", ".join(found)
-        message = (f"`{' '.join(first.text.split())[:50]}` could keep the {names} cache in "
+        message = (f"`{_shorten(first.text)}` could keep the {names} cache in "
                    f"`RUN {' '.join(flags)}` (BuildKit): rebuilds reuse it and it stays out of the layer")
         if extra:
             message += "; also " + "; ".join(extra)
@@ -135,3 +146,40 @@ class CacheMountOpportunity(Rule):
         fix = Fix(Applicability.SUGGESTION, "Add cache mounts (requires BuildKit)" +
                   (f"; then {'; '.join(extra)}" if extra else ""), (Edit(at, at, " " + " ".join(flags)),))
         return Finding(first.start, first.end, message, fix)
+
+
+def _targets(manager: str, invocations: list[Invocation]) -> tuple[str, ...]:
+    """The directories to mount for ``manager``. apt's lists (``/var/lib/apt``) only when this RUN
+    runs ``apt-get update`` itself: a cache mount starts empty and hides what the directory holds,
+    so an install reading the lists of an earlier RUN's update would find none and fail."""
+    targets = CACHE_TARGETS[manager][0]
+    if manager == "apt" and not any(inv.name in ("apt-get", "apt") and "update" in inv.argv
+                                    for inv in invocations):
+        return tuple(t for t in targets if t != "/var/lib/apt")
+    return targets
+
+
+# Settings that switch a manager's cache off: a cache mount would stay empty.
+_CACHE_OFF_ENV = {"pip": ("PIP_NO_CACHE_DIR",), "uv": ("UV_NO_CACHE",), "poetry": ("POETRY_NO_CACHE",)}
+
+
+def _cache_disabled(manager: str, run: Run, inv: Invocation) -> bool:
+    # pip disables its cache for *any* value of PIP_NO_CACHE_DIR, "0" and "false" included
+    # (pip's _handle_no_cache_dir, kept for backwards compatibility); an empty one still counts.
+    names = _CACHE_OFF_ENV.get(manager, ())
+    env = run.env()
+    if any(name in inv.env or name in env for name in names):
+        return True
+    return any(f"{name}=" in run.instruction.logical for name in names)
+
+
+def _shorten(text: str, limit: int = 50) -> str:
+    """A command for a message: whitespace folded, cut at a word boundary, never mid-word."""
+    words = text.split()
+    out = ""
+    for word in words:
+        candidate = f"{out} {word}" if out else word
+        if len(candidate) > limit:
+            return (out or word[:limit]) + " ..."
+        out = candidate
+    return out

@@ -23,7 +23,7 @@ from dockopt.layers.invocations import Invocation
 from dockopt.model import Build, Run, Stage
 from dockopt.toolchain.commands import compiling_install
 from dockopt.toolchain.images import alpine_version, parse_image
-from dockopt.toolchain.musl import ALPINE_PYTHON, compiles, parse_requirement
+from dockopt.toolchain.musl import ALPINE_PYTHON, compiles, has_manylinux_wheel, parse_requirement
 from dockopt.toolchain.packages import is_compiler, normalise
 
 _PY_TAG = re.compile(r"^(?:3\.)?(\d+)")
@@ -59,7 +59,7 @@ class PythonOnAlpineCompiled(Rule):
                     if reasons:
                         reported = True
                         yield self._finding(inv, reasons)
-                    elif compilers and not reported:
+                    elif compilers and not reported and _may_need_compilers(inv, minor if minor is not True else None):
                         crun, cinv, names = compilers[0]
                         reported = True
                         verb = "is" if len(names) == 1 else "are"
@@ -99,6 +99,42 @@ class PythonOnAlpineCompiled(Rule):
         message = (f"`{_short(inv)}` builds from source on Alpine (musl): " + "; ".join(reasons[:3])
                    + "; a glibc -slim base installs manylinux wheels without compilers")
         return Finding(inv.start, inv.end, message)
+
+
+# Packages with C extensions that publish manylinux wheels: installing one is what the compilers
+# are for. Pure-Python packages (``pip install -U pip``, GitPython, gunicorn) need none, and
+# packages that publish no Linux wheels at all (uwsgi, RPi.GPIO, mysqlclient) compile on every base.
+_NATIVE_WITH_WHEELS = frozenset({
+    "numpy", "pandas", "scipy", "lxml", "psycopg2-binary", "cryptography", "grpcio", "grpcio-tools", "pillow",
+    "matplotlib", "gevent", "greenlet", "uvloop", "psutil", "pyyaml", "markupsafe", "cffi", "bcrypt", "pynacl",
+    "ujson", "orjson", "pycryptodome", "pycryptodomex", "pyzmq", "regex", "msgpack", "aiohttp", "yarl",
+    "multidict", "frozenlist", "scikit-learn", "pyarrow", "h5py", "kiwisolver", "cython", "pydantic-core",
+    "ruamel-yaml-clib", "zstandard", "brotli", "simplejson", "wrapt", "cytoolz", "lz4", "xxhash", "pymssql",
+    "python-snappy", "netifaces", "pyopenssl", "websockets", "httptools", "watchfiles", "levenshtein",
+})
+
+
+def _may_need_compilers(inv: Invocation, python_minor: int | None) -> bool:
+    """Whether a pip install needs compilers only because the base is Alpine: it reads a requirements
+    file we cannot see, or names a package with C extensions that has manylinux wheels (and pip is
+    not told to build it from source anyway, ``--no-binary``)."""
+    words = [a for a in inv.argv if a is not None]
+    if any(w in ("-r", "--requirement") or w.startswith("--requirement=") for w in words):
+        return True
+    no_binary = {v.strip().lower().replace("_", "-") for i, w in enumerate(words)
+                 if w == "--no-binary" and i + 1 < len(words) for v in words[i + 1].split(",")}
+    no_binary |= {v.strip().lower().replace("_", "-") for w in words if w.startswith("--no-binary=")
+                  for v in w.split("=", 1)[1].split(",")}
+    if ":all:" in no_binary:
+        return False
+    for word in words:
+        parsed = parse_requirement(word.strip("'\""))
+        if parsed is None or parsed[0] not in _NATIVE_WITH_WHEELS or parsed[0] in no_binary:
+            continue
+        name, version, _ = parsed
+        if version is None or has_manylinux_wheel(name, version, python_minor):
+            return True  # a pin older than manylinux wheels (pillow==2.8.0) compiles on glibc too
+    return False
 
 
 def _chain(stage: Stage) -> list[Stage]:

@@ -108,8 +108,17 @@ class StageReference(Rule):
                           f"{target.from_instruction.start_line}); here '{ref}' is pulled as an image")
             return
         if target is None and _STAGE_LIKE.match(ref) and ":" not in ref and "/" not in ref:
-            yield Finding(start, end, f"'{ref}' is not a stage of this Dockerfile; it will be pulled "
-                          f"as the image '{ref}:latest' (typo?)")
+            # A name that is not a stage may be a named build context (`docker build
+            # --build-context templates=./templates`): only a near miss of a stage name, or a
+            # builder's name, is most likely a mistake.
+            near = _near_stage(build, ref.lower())
+            if near is not None:
+                yield Finding(start, end, f"'{ref}' is not a stage of this Dockerfile (did you mean '{near}'?); "
+                              f"unless a `--build-context {ref}=...` provides it, it is pulled as the image "
+                              f"'{ref}:latest'")
+            elif ref.lower() in _BUILDER_NAMES:
+                yield Finding(start, end, f"'{ref}' is not a stage of this Dockerfile; unless a "
+                              f"`--build-context {ref}=...` provides it, it is pulled as the image '{ref}:latest'")
 
     def _unused(self, build: Build, target: str | None) -> Iterator[Finding]:
         """Stages nothing uses — reported only where that is most likely a mistake.
@@ -125,8 +134,8 @@ class StageReference(Rule):
             return
         referenced: set[int] = set()
         for stage in build.stages:
-            if stage.base_stage is None and "$" in stage.base:
-                return
+            if "$" in stage.base:
+                return  # `FROM ${PLATFORM} AS final`: which stages it builds on is chosen per build
             for _ins, ref, _s, _e in _references(stage):
                 if "$" in ref:
                     return
@@ -138,14 +147,24 @@ class StageReference(Rule):
         needed = self._needed(build, final)
         names = [s.name for s in build.stages if s.name]
         unused = [s for s in build.stages if s.index not in needed and names.count(s.name) < 2]
+        # Stages built on purpose with `--target`: an image of their own (CMD, ENTRYPOINT, EXPOSE),
+        # or an export stage (`FROM scratch` + `COPY --from`, for `--output`); and what they use.
+        targets = [s for s in unused if _targetable(s)]
+        serving = set().union(*(self._needed(build, s) for s in targets)) if targets else set()
         if target is None:
+            if targets:
+                return  # a file with several build targets
             leaves = [s for s in unused if s.index not in referenced]
             if len(leaves) != 1 or (leaves[0].name or "") in TARGET_NAMES:
                 return
+        shipped = (f"the shipped stage '{final.label}'" if final.name else
+                   f"the shipped stage (the last one, line {final.from_instruction.start_line})")
         for stage in unused:
+            if stage.index in serving:
+                continue
             yield Finding.at(
                 stage.from_instruction,
-                f"stage '{stage.label}' is not used by the shipped stage '{final.label}': BuildKit skips it "
+                f"stage '{stage.label}' is not used by {shipped}: BuildKit skips it "
                 "(the legacy builder still builds it); a forgotten COPY --from?",
             )
 
@@ -172,3 +191,38 @@ TARGET_NAMES = frozenset({
     "test", "tests", "testing", "dev", "develop", "development", "debug", "lint", "ci", "release",
     "prod", "production", "final", "runtime", "devcontainer", "dev-envs", "docs", "bench", "e2e",
 })
+
+
+_BUILDER_NAMES = frozenset({"build", "builder", "build-env", "compile", "compiler", "deps", "dependencies"})
+_IMAGE_CONFIG = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK"})
+
+
+def _targetable(stage: Stage) -> bool:
+    """A stage that is an image or an export of its own, for `docker build --target`."""
+    if any(ins.name in _IMAGE_CONFIG for ins in stage.instructions):
+        return True
+    return stage.base.lower() == "scratch" and all(
+        ins.name in ("COPY", "ADD", "ARG", "LABEL") for ins in stage.instructions[1:])
+
+
+def _near_stage(build: Build, ref: str) -> str | None:
+    """A stage name ``ref`` is likely a slip for: one or two edits away, or one of its dash-separated
+    parts (``--from=set`` for ``license-set``)."""
+    for stage in build.stages:
+        name = stage.name
+        if name is None or name == ref:
+            continue
+        if ref in name.split("-") or _distance(ref, name) <= min(2, len(ref) // 3):
+            return stage.name_written or name
+    return None
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (stage names are short)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

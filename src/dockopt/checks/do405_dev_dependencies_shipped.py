@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dockopt.cache.ecosystems import composer_via_php
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers.invocations import Invocation
@@ -87,7 +88,9 @@ class DevDependenciesShipped(Rule):
                 return None
             return Finding(inv.start, inv.end, "`bundle install` installs the development and test groups; set "
                            "`ENV BUNDLE_WITHOUT=development:test` before it")
-        if inv.name == "composer" and sub == "install":
+        if composer_via_php(inv):  # `php composer.phar install`
+            sub = next((a for a in inv.argv[1:] if a is None or not a.startswith("-")), None)
+        if (inv.name in ("composer", "composer.phar") or composer_via_php(inv)) and sub == "install":
             if inv.has("--no-dev") or merged.get("COMPOSER_NO_DEV") not in (None, "", "0"):
                 return None
             if not _manifest_has(ctx, "composer.json", r'"require-dev"\s*:\s*\{\s*"'):
@@ -110,8 +113,12 @@ class DevDependenciesShipped(Rule):
             return None
         if not _manifest_has(ctx, "package.json", None, json_key="devDependencies"):
             return None
+        if any(_removes_node_modules(other) for other in invs[index + 1:]):
+            return None  # `npm install && npm run build && rm -rf node_modules`: nothing installed stays
         later = [i for r in runs[position:] for i in ctx.invocations(r)]
         later = later[later.index(inv) + 1 :] if inv in later else later
+        old_npm = inv.name == "npm" and _npm_before_7(facts)
+        omit = "--production" if old_npm else "--omit=dev"
         for other in later:
             if other.name in ("npm", "pnpm", "yarn") and ("prune" in other.argv) and other in invs:
                 return None  # pruned in the same RUN
@@ -120,8 +127,9 @@ class DevDependenciesShipped(Rule):
                 line = _line_of(ctx, runs, other)
                 return Finding(inv.start, inv.end, f"`{_short(inv)}` installs devDependencies into the shipped "
                                f"image; `{_short(other)}` on line {line} needs them, so build in a separate stage and "
-                               "install only production dependencies (`npm ci --omit=dev`) in the shipped one")
-        flag = {"npm": " --omit=dev", "pnpm": " --prod", "yarn": " --production"}[inv.name]
+                               "install only production dependencies (`npm ci {omit}`) in the shipped one")
+        # npm <= 6 (node <= 14) ignores --omit=dev and installs everything; --production works in every npm.
+        flag = {"npm": " " + omit, "pnpm": " --prod", "yarn": " --production"}[inv.name]
         sub = next((a for a in words if not a.startswith("-")), None)
         if inv.name == "yarn":
             return Finding(inv.start, inv.end, f"`{_short(inv)}` installs devDependencies into the shipped image; "
@@ -159,6 +167,30 @@ def _found(ctx: LintContext, inv: Invocation, what: str, flag: str, after: str |
         fix = Fix(Applicability.UNSAFE, f"Add `{flag.strip()}` (unsafe: the dev packages leave the image; anything "
                   f"that uses them at run time breaks{note})", (Edit(at, at, flag),))
     return Finding(inv.start, inv.end, f"{what}; add `{flag.strip()}` or install them in a build stage", fix)
+
+
+def _removes_node_modules(inv: Invocation) -> bool:
+    return inv.name == "rm" and any(a is not None and not a.startswith("-") and
+                                    a.rstrip("/").rsplit("/", 1)[-1] == "node_modules" for a in inv.argv)
+
+
+# Node release lines by codename (the official image's tags): the ones up to 14 bundle npm <= 6.
+_NODE_CODENAMES = {"argon": 4, "boron": 6, "carbon": 8, "dubnium": 10, "erbium": 12, "fermium": 14,
+                   "gallium": 16, "hydrogen": 18, "iron": 20, "jod": 22}
+
+
+def _npm_before_7(facts: StageFacts) -> bool:
+    """Whether the shipped chain's base is an official node image of Node <= 14, whose npm (<= 6)
+    does not know ``--omit=dev`` (it ignores it and installs devDependencies)."""
+    image = facts.image
+    if image is None or not image.official or image.name != "node":
+        return False
+    tag = image.tag.lower()
+    major = re.match(r"(\d+)", tag)
+    if major:
+        return int(major.group(1)) <= 14
+    codename = re.match(r"([a-z]+)", tag)
+    return bool(codename) and _NODE_CODENAMES.get(codename.group(1), 99) <= 14
 
 
 def _option(inv: Invocation, name: str) -> str | None:

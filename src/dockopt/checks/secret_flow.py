@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from dockopt.checks.base import LintContext
 from dockopt.layers import Effect, EffectKind, StagePlan
 from dockopt.model import Run, Stage
-from dockopt.secrets.detect import SecretPath, Strength, content_refutes, public_key_path, secret_path, sniff_content
+from dockopt.secrets.detect import (
+    MAX_CONTENT_BYTES,
+    SecretPath,
+    Strength,
+    content_refutes,
+    public_key_path,
+    secret_path,
+    sniff_content,
+    token_in_content,
+)
 from dockopt.shell import CMDSUB, LIT, PARAM, Command, Word
 from dockopt.syntax import Instruction
 
@@ -160,6 +169,16 @@ def _short(command: Command) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def written_by(ctx: LintContext, effect: Effect, ins: Instruction) -> Effect:
+    """For a rewrite (``chmod 600 ~/.pgpass``), the write of the same RUN that made the file
+    (``echo ... > ~/.pgpass``): that is what holds the content; else the effect itself."""
+    if effect.kind is not EffectKind.REWRITE:
+        return effect
+    layer = ctx.layers.layer_of(ins)
+    made = [e for e in layer.effects if e.kind is EffectKind.CREATE and e.path == effect.path] if layer else []
+    return made[-1] if made else effect
+
+
 def classify(ctx: LintContext, effect: Effect, ins: Instruction, *, allow_weak: bool) -> SecretFile | None:
     """Whether a CREATE effect puts a secret file into the layer (None if not, or unknown).
 
@@ -183,6 +202,8 @@ def classify(ctx: LintContext, effect: Effect, ins: Instruction, *, allow_weak: 
     if written is not None and written.from_secret_mount:
         kind = named.kind if named is not None else "a build secret"
         return SecretFile(effect.path, kind, True, effect, ins, written.how)
+    if named is None and ins.name in ("COPY", "ADD") and not effect.is_tree:
+        return _by_content(ctx, effect, ins, source)
     if named is None or written is None or written.not_a_source:
         return None
     content = written.content
@@ -205,11 +226,28 @@ def _verdict(named: SecretPath, content: str | None, shell_expands: bool, allow_
     return SecretFile(effect.path, named.kind, named.strength is not Strength.WEAK, effect, ins, how)
 
 
-def _context_text(ctx: LintContext, source: str) -> str | None:
+def _by_content(ctx: LintContext, effect: Effect, ins: Instruction, source: str | None) -> SecretFile | None:
+    """A file whose name says nothing, holding a credential of a known format: a ``COPY <<EOF``
+    body, or a context file named by the COPY (``COPY secrets/api-token /tmp/``), read bounded."""
+    if ins.heredocs:
+        content: str | None = "".join(h.content for h in ins.heredocs)
+        how = f"written by a {ins.name} heredoc"
+    elif source and ins.flag("from") is None and "://" not in source:
+        content = _context_text(ctx, source, MAX_CONTENT_BYTES)
+        how = "copied from the build context"
+    else:
+        return None
+    kind = token_in_content(content) if content else None
+    if kind is None:
+        return None
+    return SecretFile(effect.path, f"a file holding {kind}", True, effect, ins, how)
+
+
+def _context_text(ctx: LintContext, source: str, limit: int = 65536) -> str | None:
     context = ctx.build_context
     if not getattr(context, "available", False) or any(ch in source for ch in "*?[") or "://" in source:
         return None
-    return context.read_text(source)
+    return context.read_text(source, limit)
 
 
 # --- secret mounts (the suggested rewrite) -----------------------------------------------------

@@ -234,8 +234,16 @@ def _unzip(inv: Invocation, state: ShellState) -> list[Effect]:
     return _extracted_to(inv, state, inv.option("-d"), archives[0] if archives else None)
 
 
+# git options that take a separate value (``--depth 1``): the value is not the URL.
+_GIT_VALUE_OPTIONS = frozenset({"--depth", "-b", "--branch", "-o", "--origin", "--reference", "--shallow-since",
+                                "--shallow-exclude", "--separate-git-dir", "-c", "--config", "--filter", "-j",
+                                "--jobs", "--template", "-u", "--upload-pack", "--reference-if-able"})
+
+
 def _git(inv: Invocation, state: ShellState) -> list[Effect]:
-    positionals = inv.positionals
+    argv = inv.argv
+    positionals = [a for i, a in enumerate(argv) if (a is None or not a.startswith("-"))
+                   and not (i > 0 and argv[i - 1] in _GIT_VALUE_OPTIONS)]
     if not positionals or positionals[0] != "clone" or len(positionals) < 2:
         return []
     url = positionals[1]

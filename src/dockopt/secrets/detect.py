@@ -45,7 +45,7 @@ __all__ = [
     "ENTROPY_CAP", "ENTROPY_MARGIN", "MIN_RANDOM_LENGTH", "SecretPath", "Strength", "TokenMatch", "UrlCredential",
     "content_refutes", "is_boolean", "is_default_for", "is_placeholder", "is_reference", "known_tokens",
     "looks_like_path", "looks_random", "name_words", "public_key_path", "referenced_names", "secret_name",
-    "secret_path", "shannon_entropy", "sniff_content", "url_credentials",
+    "secret_path", "shannon_entropy", "sniff_content", "token_in_content", "url_credentials", "MAX_CONTENT_BYTES",
 ]
 
 # --- file paths ------------------------------------------------------------------------------
@@ -131,7 +131,8 @@ def secret_path(path: str) -> SecretPath | None:
     if (parent == ".kube" and lower == "config") or lower.endswith(".kubeconfig"):
         return SecretPath("a kubeconfig", Strength.STRONG)
     if parent == ".docker" and lower == "config.json":
-        return SecretPath("Docker registry credentials", Strength.STRONG)
+        # Often only client settings (``psFormat``, ``detachKeys``, ``proxies``): content decides.
+        return SecretPath("Docker registry credentials", Strength.CONTENT)
     if parent in (".cargo", ".gem") and lower in ("credentials", "credentials.toml"):
         return SecretPath(f"{parent[1:]} credentials", Strength.STRONG)
     if lower in _STRONG_NAMES:
@@ -176,6 +177,9 @@ _CONTENT_EVIDENCE: list[tuple[str, str | re.Pattern[str]]] = [
     ("AWS credentials", r"(?mi)^\s*aws_secret_access_key\s*=\s*(?P<v>\S+)"),
     ("a .netrc password", r"(?m)(?:^|\s)password\s+(?P<v>\S+)"),
     ("a registry login", r'"auth"\s*:\s*"(?P<v>[A-Za-z0-9+/=]{8,})"'),
+    # An OAuth token saved by `docker login` to a registry that issues them. A ``credsStore`` or
+    # ``credHelpers`` entry is not one: it names where the logins live, outside the image.
+    ("a registry token", r'"(?:identitytoken|registrytoken)"\s*:\s*"(?P<v>[^"]+)"'),
     ("a kubeconfig credential", r"(?m)^\s*(?:client-key-data|token)\s*:\s*(?P<v>\S{16,})"),
     ("a password", r"(?m)<password>(?P<v>[^<$]+)</password>"),
 ]
@@ -213,6 +217,26 @@ def sniff_content(text: str, *, shell_expands: bool = False) -> str | None:
             return f"a {m.group('k')} value"
         if looks_random(value):
             return f"a random-looking {m.group('k')} value"
+    return None
+
+
+# A file the name says nothing about is read only this far, and only for credentials of a known
+# format: "random-looking" values in arbitrary files would bury the findings in false alarms.
+MAX_CONTENT_BYTES = 16384
+
+
+def token_in_content(text: str) -> str | None:
+    """The kind of the first live-format credential in a file's text (``a GitHub token``), or None.
+
+    For files whose name says nothing: documentation samples (AWS's ``...EXAMPLE`` keys) and JWTs
+    (test fixtures and sample sessions in source trees, rarely a live credential) do not count.
+    """
+    if "\0" in text:
+        return None  # binary
+    for token in known_tokens(text[:MAX_CONTENT_BYTES]):
+        if "EXAMPLE" in token.text.upper() or token.kind == "a JSON Web Token":
+            continue
+        return token.kind
     return None
 
 

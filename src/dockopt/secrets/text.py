@@ -175,7 +175,7 @@ def _random_segment(text: str) -> bool:
 
 _PLACEHOLDER = (
     r"^(?:|x+|\*+|\.+|-+|_+|<[^<>]*>|\{\{[^{}]*\}\}|%[A-Za-z_]+%|(?:your|my|insert|replace|put|enter|add)[\s_-].*|"
-    r"change[_-]?me|changeit|placeholder|dummy|example|sample|test|todo|fixme|none|null|nil|undefined|unset|"
+    r"change[_-]?(?:me|it|this|that|the[_-]?[a-z]*)(?:[_-]?[a-z]+)*|placeholder|dummy|example|sample|test|todo|fixme|none|null|nil|undefined|unset|"
     r"empty|secret|password|token|redacted|hidden|notset|not[_-]?set|tbd|fake|xxx.*|\.\.\.)$"
 )
 # Default credentials everybody knows (``ENV MAIL_PASS admin``): weak, but no secret leaks.
@@ -194,15 +194,19 @@ def is_placeholder(value: str) -> bool:
     """Values that stand for "fill this in" (or a filler like 0000-...), and default
     credentials everybody knows (``admin``, ``changeit``): no secret leaks through them."""
     v = value.strip().strip("\"'")
-    return bool(_placeholder().match(v)) or (len(set(v) - set("-_. ")) <= 1 and len(v) > 0) \
-        or v.lower() in _WELL_KNOWN_DEFAULTS
+    # Decoration around a filler word: ``**None**``, ``__TOKEN__``, ``[password]``, ``%PASSWORD%``.
+    undecorated = v.strip("*_[]()%")
+    if _placeholder().match(v) or (undecorated != v and _placeholder().match(undecorated)):
+        return True
+    return (len(set(v) - set("-_. ")) <= 1 and len(v) > 0) or v.lower() in _WELL_KNOWN_DEFAULTS
 
 
 def is_default_for(name: str, value: str) -> bool:
     """A value the name itself gives away (``NAGIOSADMIN_PASS=nagios``, ``POSTGRES_PASSWORD=postgres``):
     the product's documented default, public by definition."""
     v = value.strip().strip("\"'").lower()
-    return len(v) >= 3 and v.isalpha() and v in name.lower()
+    squeezed = re.sub(r"[^a-z0-9]", "", name.lower())  # VNC_PASSWORD=vncpassword
+    return len(v) >= 3 and v.isalpha() and (v in name.lower() or v == squeezed)
 
 
 def is_boolean(value: str) -> bool:

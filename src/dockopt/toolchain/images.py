@@ -117,6 +117,8 @@ def toolchain_of(image: ImageRef | None) -> str | None:
     tag = image.tag.lower()
     if image.path in ("dotnet/sdk", "dotnet/core/sdk") and image.registry == "mcr.microsoft.com":
         return "dotnet"
+    if _old_dotnet_sdk(image):
+        return "dotnet"
     if not image.official:
         return None
     name = image.name
@@ -135,6 +137,16 @@ def toolchain_of(image: ImageRef | None) -> str | None:
     return None
 
 
+def _old_dotnet_sdk(image: ImageRef) -> bool:
+    """The SDK under its pre-2019 Docker Hub names: ``microsoft/dotnet:2.0.0-sdk``,
+    ``microsoft/aspnetcore-build:2.0`` (moved to mcr.microsoft.com/dotnet/... since)."""
+    if image.registry not in ("", "docker.io", "index.docker.io"):
+        return False
+    if image.path in ("microsoft/aspnetcore-build", "microsoft/dotnet-framework-build"):
+        return True
+    return image.path in ("microsoft/dotnet", "microsoft/dotnet-nightly") and "sdk" in image.tag.lower()
+
+
 def _light_tag(tag: str) -> bool:
     return bool(re.search(r"(^|-)(slim|alpine|windowsservercore|nanoserver)", tag))
 
@@ -150,6 +162,8 @@ def size_key(image: ImageRef | None) -> str | None:
             if f"/{kind}" in image.path:
                 return f"distroless-{kind}"
         return None
+    if _old_dotnet_sdk(image):
+        return "dotnet-sdk"
     if image.registry == "mcr.microsoft.com":
         if image.path.endswith("/sdk"):
             return "dotnet-sdk"
