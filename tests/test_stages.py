@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dockopt.toolchain.images import lighter_variant, parse_image
 from dockopt.toolchain.musl import compiles
 from tests.lintkit import findings, fixed
@@ -153,18 +155,40 @@ def test_do403_compilers_for_pip_in_a_builder_stage_count_too() -> None:
 NPM = "FROM node:20-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"
 
 
-def test_do405_npm_fix_adds_omit_dev() -> None:
-    assert "RUN npm ci --omit=dev\n" in fixed(NPM, "DO405", unsafe=True).text
-    assert fixed(NPM, "DO405").text == NPM  # unsafe only
+@pytest.fixture
+def dev_manifests(tmp_path: Path) -> Path:
+    """A context whose manifests all have dev dependencies."""
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}, "devDependencies": {"jest": "29"}}')
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry.group.dev.dependencies]\npytest = '*'\n"
+                                             "[dependency-groups]\ndev = ['pytest']\n")
+    (tmp_path / "Gemfile").write_text("gem 'rails'\ngroup :development, :test do\n  gem 'rspec'\nend\n")
+    (tmp_path / "composer.json").write_text('{"require-dev": {"phpunit/phpunit": "^10"}}')
+    return tmp_path
 
 
-def test_do405_negatives() -> None:
-    assert codes(NPM.replace("npm ci", "npm ci --omit=dev"), "DO405") == []
-    assert codes(NPM.replace("WORKDIR", "ENV NODE_ENV=production\nWORKDIR"), "DO405") == []
-    assert codes(NPM.replace("npm ci", "npm install -g pm2"), "DO405") == []
-    assert codes(NPM.replace('CMD ["node", "server.js"]', 'CMD ["npm", "test"]'), "DO405") == []
-    assert codes(NPM.replace("FROM node:20-slim", "FROM node:20-slim AS dev"), "DO405") == []
-    assert codes("FROM node:20\nRUN yarn --version\nCMD [\"node\", \"a.js\"]\n", "DO405") == []
+def test_do405_npm_fix_adds_omit_dev(dev_manifests: Path) -> None:
+    assert "RUN npm ci --omit=dev\n" in fixed(NPM, "DO405", unsafe=True, context=dev_manifests).text
+    assert fixed(NPM, "DO405", context=dev_manifests).text == NPM  # unsafe only
+
+
+def test_do405_negatives(dev_manifests: Path) -> None:
+    def quiet(text: str) -> bool:
+        return codes(text, "DO405", context=dev_manifests) == []
+
+    assert quiet(NPM.replace("npm ci", "npm ci --omit=dev"))
+    assert quiet(NPM.replace("WORKDIR", "ENV NODE_ENV=production\nWORKDIR"))
+    assert quiet(NPM.replace("npm ci", "npm install -g pm2"))
+    assert quiet(NPM.replace('CMD ["node", "server.js"]', 'CMD ["npm", "test"]'))
+    assert quiet(NPM.replace("FROM node:20-slim", "FROM node:20-slim AS dev"))
+    assert quiet("FROM node:20\nRUN yarn --version\nCMD [\"node\", \"a.js\"]\n")
+
+
+def test_do405_unknown_manifest_needs_evidence() -> None:
+    """Issue 16: without the manifest, `npm ci` alone is no finding (the example-voting-app's and
+    awesome-compose's package.json have no devDependencies); a build step that needs them is."""
+    assert codes(NPM, "DO405") == []
+    assert codes(NPM.replace("RUN npm ci", "RUN npm ci && npm run build"), "DO405") == ["DO405"]
+    assert codes("FROM ruby:3.3-slim\nRUN bundle install\nCMD [\"rails\", \"s\"]\n", "DO405") == []
 
 
 def test_do405_manifest_without_dev_dependencies(tmp_path: Path) -> None:
@@ -180,26 +204,26 @@ def test_do405_build_needs_dev_dependencies_says_split() -> None:
     assert "line 5" in d.message and "separate stage" in d.message and d.fix is None
 
 
-def test_do405_other_ecosystems() -> None:
+def test_do405_other_ecosystems(dev_manifests: Path) -> None:
+    def found(text: str) -> list[str]:
+        return codes(text, "DO405", context=dev_manifests)
+
     base = "FROM python:3.12-slim\nRUN {}\nCMD [\"app\"]\n"
-    assert codes(base.format("pip install -r requirements/dev.txt"), "DO405") == ["DO405"]
-    assert codes(base.format("pip install -r requirements.txt"), "DO405") == []
-    assert codes(base.format("pip install -e '.[test]'"), "DO405") == ["DO405"]
-    assert codes(base.format("poetry install --no-root"), "DO405") == ["DO405"]
-    assert codes(base.format("poetry install --only main"), "DO405") == []
-    assert codes(base.format("uv sync --frozen --no-dev"), "DO405") == []
+    assert found(base.format("pip install -r requirements/dev.txt")) == ["DO405"]
+    assert found(base.format("pip install -r requirements.txt")) == []
+    assert found(base.format("pip install -e '.[test]'")) == ["DO405"]
+    assert found(base.format("poetry install --no-root")) == ["DO405"]
+    assert found(base.format("poetry install --only main")) == []
+    assert found(base.format("uv sync --frozen --no-dev")) == []
     ruby = "FROM ruby:3.3-slim\n{}RUN bundle install\nCMD [\"rails\", \"s\"]\n"
-    assert codes(ruby.format(""), "DO405") == ["DO405"]
-    assert codes(ruby.format("ENV BUNDLE_WITHOUT=development:test\n"), "DO405") == []
+    assert found(ruby.format("")) == ["DO405"]
+    assert found(ruby.format("ENV BUNDLE_WITHOUT=development:test\n")) == []
     php = "FROM php:8.3-fpm\nRUN composer install {}\nCMD [\"php-fpm\"]\n"
-    assert codes(php.format(""), "DO405") == ["DO405"]
-    assert codes(php.format("--no-dev"), "DO405") == []
+    assert found(php.format("")) == ["DO405"]
+    assert found(php.format("--no-dev")) == []
 
 
 # --- issue 16: precision on real files -----------------------------------------------------------
-
-import pytest  # noqa: E402  (kept next to the tests that use it)
-
 
 @pytest.mark.parametrize("text", [
     # compile on every platform: no Linux wheels at all
@@ -227,12 +251,12 @@ def test_do405_node_modules_removed_in_the_same_run() -> None:
 
 
 @pytest.mark.parametrize("base", ["node:8", "node:6-alpine", "node:argon", "node:carbon-slim", "node:14.21"])
-def test_do405_old_npm_gets_production_not_omit_dev(base: str) -> None:
+def test_do405_old_npm_gets_production_not_omit_dev(base: str, dev_manifests: Path) -> None:
     text = f"FROM {base}\nWORKDIR /app\nCOPY package.json .\nRUN npm install\nCMD [\"node\", \"index.js\"]\n"
-    [d] = findings(text, "DO405")
+    [d] = findings(text, "DO405", context=dev_manifests)
     assert "--production" in d.message and "--omit=dev" not in d.message
-    assert "RUN npm install --production\n" in fixed(text, "DO405", unsafe=True).text
-    new = findings(text.replace(base, "node:20-slim"), "DO405")[0]
+    assert "RUN npm install --production\n" in fixed(text, "DO405", unsafe=True, context=dev_manifests).text
+    new = findings(text.replace(base, "node:20-slim"), "DO405", context=dev_manifests)[0]
     assert "--omit=dev" in new.message
 
 

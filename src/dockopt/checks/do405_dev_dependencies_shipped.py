@@ -10,9 +10,11 @@ In the shipped stage chain (not development, test or tool images):
   without ``--no-dev``; ``pipenv install --dev``;
 - ``bundle install`` without ``--without development test``, ``BUNDLE_WITHOUT`` or a
   ``bundle config ... without``; ``composer install`` without ``--no-dev``/``COMPOSER_NO_DEV``.
-With a known build context, manifests without dev dependencies (no ``devDependencies``,
-no ``require-dev``, no dev group) are silent. When a later build step in the stage needs
-the dev dependencies (``npm run build``), the message says the real fix is a split and no
+The manifest decides, read from the build context: without dev dependencies (no
+``devDependencies``, no ``require-dev``, no dev group) it is silent. A manifest that cannot be
+read is not taken to have them (many real ones have none): then only a later build step in
+the stage that needs them (``npm run build``) is evidence enough, and the other ecosystems
+stay silent. When such a build step exists, the message says the real fix is a split and no
 fix is offered; otherwise an unsafe fix adds the flag (the image loses packages).
 """
 from __future__ import annotations
@@ -69,14 +71,14 @@ class DevDependenciesShipped(Rule):
         if inv.name == "poetry" and sub == "install":
             if inv.has("--no-dev", "--only-root") or _option(inv, "--only") == "main" or "dev" in (_option(inv, "--without") or ""):
                 return None
-            if not _manifest_has(ctx, "pyproject.toml", r"\[tool\.poetry\.(group\.\w+|dev-dependencies)"):
+            if _manifest_has(ctx, "pyproject.toml", r"\[tool\.poetry\.(group\.\w+|dev-dependencies)") is not True:
                 return None
             return _found(ctx, inv, "`poetry install` installs the dev group too", " --only main", "install",
                           "Poetry >= 1.2")
         if inv.name == "uv" and sub == "sync":
             if inv.has("--no-dev", "--only-dev") or merged.get("UV_NO_DEV") not in (None, "", "0", "false"):
                 return None
-            if not _manifest_has(ctx, "pyproject.toml", r"(\[dependency-groups\]|dev-dependencies)"):
+            if _manifest_has(ctx, "pyproject.toml", r"(\[dependency-groups\]|dev-dependencies)") is not True:
                 return None
             return _found(ctx, inv, "`uv sync` installs the dev dependency group by default", " --no-dev", "sync", None)
         if inv.name == "pipenv" and sub == "install" and inv.has("--dev", "-d"):
@@ -84,7 +86,7 @@ class DevDependenciesShipped(Rule):
         if inv.name == "bundle" and sub in (None, "install"):
             if any(a and "--without" in a for a in inv.argv) or "BUNDLE_WITHOUT" in merged or _bundle_configured(ctx, runs[: position + 1]):
                 return None
-            if not _manifest_has(ctx, "Gemfile", r"group\s*\(?\s*:(development|test)"):
+            if _manifest_has(ctx, "Gemfile", r"group\s*\(?\s*:(development|test)") is not True:
                 return None
             return Finding(inv.start, inv.end, "`bundle install` installs the development and test groups; set "
                            "`ENV BUNDLE_WITHOUT=development:test` before it")
@@ -93,7 +95,7 @@ class DevDependenciesShipped(Rule):
         if (inv.name in ("composer", "composer.phar") or composer_via_php(inv)) and sub == "install":
             if inv.has("--no-dev") or merged.get("COMPOSER_NO_DEV") not in (None, "", "0"):
                 return None
-            if not _manifest_has(ctx, "composer.json", r'"require-dev"\s*:\s*\{\s*"'):
+            if _manifest_has(ctx, "composer.json", r'"require-dev"\s*:\s*\{\s*"') is not True:
                 return None
             return _found(ctx, inv, "`composer install` installs require-dev packages", " --no-dev", "install", None)
         return None
@@ -111,7 +113,8 @@ class DevDependenciesShipped(Rule):
             return None
         if inv.name == "yarn" and [w for w in words if not w.startswith("-")][1:]:
             return None
-        if not _manifest_has(ctx, "package.json", None, json_key="devDependencies"):
+        manifest = _manifest_has(ctx, "package.json", None, json_key="devDependencies")
+        if manifest is False:
             return None
         if any(_removes_node_modules(other) for other in invs[index + 1:]):
             return None  # `npm install && npm run build && rm -rf node_modules`: nothing installed stays
@@ -129,6 +132,8 @@ class DevDependenciesShipped(Rule):
                                f"image; `{_short(other)}` on line {line} needs them, so build in a separate stage and "
                                "install only production dependencies (`npm ci {omit}`) in the shipped one")
         # npm <= 6 (node <= 14) ignores --omit=dev and installs everything; --production works in every npm.
+        if manifest is None:
+            return None  # many package.json have no devDependencies: without the file, only a build step shows them
         flag = {"npm": " " + omit, "pnpm": " --prod", "yarn": " --production"}[inv.name]
         sub = next((a for a in words if not a.startswith("-")), None)
         if inv.name == "yarn":
@@ -198,19 +203,23 @@ def _option(inv: Invocation, name: str) -> str | None:
     return value.strip("'\"") if value else None
 
 
-def _manifest_has(ctx: LintContext, name: str, pattern: str | None, json_key: str | None = None) -> bool:
-    """Whether the context's manifest has dev dependencies; True when the manifest is unknown."""
+def _manifest_has(ctx: LintContext, name: str, pattern: str | None, json_key: str | None = None) -> bool | None:
+    """Whether the context's manifest has dev dependencies; None when the manifest cannot be read.
+
+    Unknown is not yes: on real files (issue 16) many manifests have no dev dependencies at all
+    (the example-voting-app's result/package.json, awesome-compose's web/package.json), so
+    without the file a finding needs other evidence (a build step that uses them)."""
     context = ctx.build_context
     text = context.read_text(name, 1_000_000) if getattr(context, "available", False) else None
     if text is None:
-        return True
+        return None
     if json_key is not None:
         import json  # lazily: start-up time
 
         try:
             return bool(json.loads(text).get(json_key))
         except (ValueError, AttributeError):
-            return True
+            return None
     return re.search(pattern or "", text) is not None
 
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Draw a judged precision sample of dockopt's default rules over the shared corpus (issue 16).
+
+    python scripts/precision_sample.py draw   [--per-rule 15] [--seed 16]   # print the sample to judge
+    python scripts/precision_sample.py report [--verdicts docs/precision_verdicts.tsv]  # render the table
+
+The draw, per default rule: lint every file of ../shared/corpus/real with the default selection
+(no build context: the corpus has none, so context rules such as DO203/DO303/DO305 are silent),
+collect the rule's findings, shuffle them with ``random.Random(f"{seed}:{code}")``, then take them
+round-robin over repositories (one finding per repository per round, repositories in shuffled
+order; within a repository, findings in shuffled order) until ``--per-rule`` are taken or none
+are left. So the sample is spread over as many repositories as the rule fires in, and a rule with
+fewer findings than ``--per-rule`` is judged in full.
+
+Verdicts live in a TSV (file, line, rule, verdict, reason) with verdict one of ``act`` (true and
+worth acting on), ``true`` (true but not worth acting on), ``false`` (a false positive). ``report``
+joins the current draw with the verdicts and writes docs/precision.md; a drawn finding without a
+verdict is listed as unjudged, and makes the report fail.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockopt.checks import rule_defaults
+from dockopt.diagnostics import Severity
+from dockopt.fileio import FileError, read_source
+from dockopt.linter import lint
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "real"
+VERDICTS = ROOT / "docs" / "precision_verdicts.tsv"
+REPORT = ROOT / "docs" / "precision.md"
+VERDICT_NAMES = {"act": "true, worth acting on", "true": "true, not worth acting on", "false": "false"}
+
+
+@dataclass(frozen=True)
+class Defaults:
+    codes: frozenset[str]
+
+    def enabled(self, code: str, path: str | None) -> bool:
+        return code in self.codes
+
+    def severity(self, code: str, default: Severity) -> Severity:
+        return default
+
+
+@dataclass(frozen=True)
+class Drawn:
+    file: str  # relative to the corpus
+    line: int
+    code: str
+    message: str
+    excerpt: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.file, str(self.line), self.code
+
+
+def findings(corpus: Path) -> dict[str, list[Drawn]]:
+    codes = frozenset(code for code, on in rule_defaults().items() if on)
+    found: dict[str, list[Drawn]] = collections.defaultdict(list)
+    for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
+        try:
+            source = read_source(path)
+        except FileError:
+            continue
+        result = lint(source.text, str(path), Defaults(codes), path=path)
+        lines = source.text.splitlines()
+        for d in result.diagnostics:
+            first = d.start.line - 1
+            excerpt = "\n".join(lines[max(0, first - 2): first + 3])
+            found[d.code].append(Drawn(str(path.relative_to(corpus)), d.start.line, d.code, d.message, excerpt))
+    return found
+
+
+def draw(found: dict[str, list[Drawn]], per_rule: int, seed: int) -> dict[str, list[Drawn]]:
+    sample: dict[str, list[Drawn]] = {}
+    for code, pool in sorted(found.items()):
+        rng = random.Random(f"{seed}:{code}")
+        shuffled = list(pool)
+        rng.shuffle(shuffled)
+        by_repo: dict[str, list[Drawn]] = collections.defaultdict(list)
+        for item in shuffled:
+            by_repo[item.file.split("/", 1)[0]].append(item)
+        repos = list(by_repo)
+        rng.shuffle(repos)
+        taken: list[Drawn] = []
+        while len(taken) < per_rule and any(by_repo.values()):
+            for repo in repos:
+                if by_repo[repo] and len(taken) < per_rule:
+                    taken.append(by_repo[repo].pop(0))
+        sample[code] = taken
+    return sample
+
+
+def read_verdicts(path: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = csv.reader(handle, delimiter="\t")
+        return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows if r and not r[0].startswith("#") and len(r) >= 5}
+
+
+def report(sample: dict[str, list[Drawn]], totals: dict[str, int], verdicts: dict[tuple[str, str, str], tuple[str, str]],
+           per_rule: int, seed: int, files: int) -> tuple[str, int]:
+    out = ["# Precision of the default rules on the shared corpus (issue 16)", "",
+           f"Drawn by `python scripts/precision_sample.py draw --per-rule {per_rule} --seed {seed}` over the "
+           f"{files} files of `../shared/corpus/real` (no build context), judged by reading each file; "
+           "`python scripts/precision_sample.py report` rebuilds this page from the draw and "
+           "`docs/precision_verdicts.tsv`. See the script's docstring for how the draw spreads over repositories.",
+           "", "Verdicts: **act** = true and worth acting on; **true** = true but not worth acting on; "
+           "**false** = a false positive. Precision = (act + true) / judged.", "",
+           "| rule | findings in corpus | judged | act | true | false | precision | worth acting on |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    unjudged = 0
+    detail: list[str] = []
+    for code, items in sorted(sample.items()):
+        counts = collections.Counter()
+        for item in items:
+            verdict = verdicts.get(item.key)
+            counts[verdict[0] if verdict else "unjudged"] += 1
+        unjudged += counts["unjudged"]
+        judged = counts["act"] + counts["true"] + counts["false"]
+        precision = f"{100 * (counts['act'] + counts['true']) / judged:.0f}%" if judged else "-"
+        acting = f"{100 * counts['act'] / judged:.0f}%" if judged else "-"
+        note = " (all)" if len(items) < per_rule else ""
+        out.append(f"| {code} | {totals[code]} | {judged}{note} | {counts['act']} | {counts['true']} | "
+                   f"{counts['false']} | {precision} | {acting} |")
+        detail += ["", f"## {code}", "", "| file | line | verdict | reason |", "| --- | ---: | --- | --- |"]
+        for item in items:
+            verdict, reason = verdicts.get(item.key, ("unjudged", ""))
+            detail.append(f"| `{item.file}` | {item.line} | {verdict} | {reason.replace('|', '/')} |")
+    return "\n".join(out + detail) + "\n", unjudged
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("draw", "report"))
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--per-rule", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--verdicts", type=Path, default=VERDICTS)
+    parser.add_argument("--output", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    found = findings(args.corpus)
+    sample = draw(found, args.per_rule, args.seed)
+    verdicts = read_verdicts(args.verdicts)
+    if args.command == "draw":
+        for code, items in sample.items():
+            for item in items:
+                known = verdicts.get(item.key)
+                mark = f"[{known[0]}] " if known else ""
+                print(f"=== {mark}{item.file}:{item.line} {item.code}\n{item.message}\n---\n{item.excerpt}\n")
+        return 0
+    files = sum(1 for p in args.corpus.rglob("*") if p.is_file())
+    text, unjudged = report(sample, {c: len(v) for c, v in found.items()}, verdicts, args.per_rule, args.seed, files)
+    args.output.write_text(text, encoding="utf-8")
+    print(text.split("\n## ")[0])
+    if unjudged:
+        print(f"{unjudged} drawn findings have no verdict in {args.verdicts}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
