@@ -12,6 +12,8 @@ measured saving, secrets in layers, and cache misses after an edit.
 - ``context`` (relative to the case; ``--context``: without it the context is the Dockerfile's
   directory, as dockopt assumes but does not know), ``unsafe_fixes``, ``rebuild_after``,
   ``buildkit`` (true/false; default: verify decides).
+- ``proves_recipe``: the DO401 split recipe this case proves (``dockopt.fixes.split.PROVEN_RECIPES``):
+  the applied DO401 fix must be that recipe's split, and the fixed image must build and run.
 - ``[fixes]`` ``applied`` (exact codes, in order of application) or ``applied_any``.
 - ``[image]`` ``filesystem_equal``, ``layers_before``/``layers_after`` (``docker inspect``
   layer counts, base image included), ``saved_bytes`` (exact), ``run`` + ``stdout_contains``
@@ -147,6 +149,17 @@ def test_fixes_applied(case: Verified) -> None:
         assert codes and set(codes) <= set(expected["applied_any"])
     if not case.case.expect.get("unsafe_fixes"):
         assert all(d.fix and d.fix.applicability.value == "safe" for d in case.report.fixes_applied)
+
+
+def test_proven_split_recipe(case: Verified) -> None:
+    recipe = case.case.expect.get("proves_recipe")
+    if not recipe:
+        return
+    from dockopt.fixes.split import PROVEN_RECIPES
+
+    assert PROVEN_RECIPES.get(recipe) == case.case.name
+    [applied] = [d for d in case.report.fixes_applied if d.code == "DO401"]
+    assert applied.fix is not None and f"recipe `{recipe}`" in applied.fix.message, applied.fix
 
 
 def test_fixed_image_builds_and_runs(case: Verified, engine: DockerEngine) -> None:

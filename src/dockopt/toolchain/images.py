@@ -99,6 +99,28 @@ def parse_image(ref: str | None) -> ImageRef | None:
     return ImageRef(written, registry, path.lower(), tag, digest)
 
 
+# The WORKDIR an official image sets (``docker image inspect``): a relative path in a stage
+# without a WORKDIR of its own is relative to it. Images not listed here (and unofficial ones)
+# are unknown: ``image_workdir`` returns None rather than guess "/".
+_IMAGE_WORKDIRS = {"golang": "/go"}
+_ROOT_WORKDIR_IMAGES = frozenset({
+    "debian", "ubuntu", "alpine", "busybox", "python", "node", "ruby", "perl", "rust", "gcc", "buildpack-deps",
+    "fedora", "centos", "rockylinux", "almalinux", "amazonlinux", "archlinux", "opensuse", "maven", "gradle",
+    "openjdk", "eclipse-temurin", "amazoncorretto", "php",
+})
+
+
+def image_workdir(image: ImageRef | None) -> str | None:
+    """The working directory a stage FROM ``image`` starts in, when dockopt knows it."""
+    if image is None or not image.official:
+        return None
+    if image.name in _IMAGE_WORKDIRS:
+        return _IMAGE_WORKDIRS[image.name]
+    if image.name == "php" and ("apache" in image.tag or "fpm" in image.tag):
+        return "/var/www/html"
+    return "/" if image.name in _ROOT_WORKDIR_IMAGES else None
+
+
 def is_distroless(image: ImageRef) -> bool:
     return "distroless" in image.path or image.path.startswith("chainguard/")
 

@@ -21,7 +21,6 @@ from dockopt.fixes.split.layout import (
     resolve,
     runtime_from,
     stage_name,
-    workdir_after,
 )
 from dockopt.fixes.split.native import Decline, RunRoles, Runtime, Split, assemble, last_build_index
 from dockopt.fixes.split.recipes import entry_program, family_of
@@ -150,7 +149,7 @@ def node_server(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[
     word, args = entry_program(facts)
     if word.rsplit("/", 1)[-1] != "node" or not args or args[0].startswith("-"):
         raise Decline("the image does not run `node <file>`")
-    cwd = workdir_after(st.blocks)
+    cwd = st.workdir()
     script = resolve(args[0], cwd)
     if script is None or cwd in (None, "/") or not script.startswith(cwd.rstrip("/") + "/"):
         raise Decline("the file node runs is not under the WORKDIR")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
+from dockopt.toolchain.images import image_workdir, parse_image
 
 # Instructions that only describe how the image runs: they move to the runtime stage.
 RUNTIME_META = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "ONBUILD"})
@@ -58,6 +59,13 @@ class StageText:
     blocks: list[Block]
     start: int  # source offset of the FROM line
     end: int  # just past the stage's last instruction line
+    # The working directory the stage starts in (the base image's WORKDIR: /go for golang);
+    # None when dockopt does not know it, so that no relative path is resolved against a guess.
+    base_workdir: str | None = "/"
+
+    def workdir(self, upto: int | None = None) -> str | None:
+        """The working directory after ``blocks[:upto]``, starting from the base image's."""
+        return workdir_after(self.blocks, upto, start=self.base_workdir)
 
 
 def stage_text(build: Build, stage: Stage) -> StageText:
@@ -67,7 +75,8 @@ def stage_text(build: Build, stage: Stage) -> StageText:
     for ins in stage.instructions:
         blocks.append(Block(ins, source[previous_end : ins.line_start]))
         previous_end = ins.line_end
-    return StageText(stage, blocks, stage.from_instruction.line_start, previous_end)
+    base_workdir = image_workdir(parse_image(stage.base_resolved)) if stage.base_stage is None else None
+    return StageText(stage, blocks, stage.from_instruction.line_start, previous_end, base_workdir)
 
 
 def stage_name(build: Build, tool: str, reserved: str | None = None) -> str:
@@ -105,16 +114,17 @@ def runtime_from(stage: Stage, image: str) -> str:
     return line + "\n"
 
 
-def workdir_after(blocks: list[Block], upto: int | None = None, start: str = "/") -> str | None:
-    """The working directory after ``blocks[:upto]``; None when a WORKDIR uses a variable."""
+def workdir_after(blocks: list[Block], upto: int | None = None, start: str | None = "/") -> str | None:
+    """The working directory after ``blocks[:upto]``; None when a WORKDIR uses a variable or
+    a relative one follows an unknown start."""
     cwd: str | None = start
     for block in blocks[:upto]:
         if block.name == "WORKDIR" and block.instruction.values:
             target = block.instruction.values[0]
-            if "$" in target or cwd is None:
+            if "$" in target or (cwd is None and not target.startswith("/")):
                 cwd = None
                 continue
-            cwd = posixpath.normpath(posixpath.join(cwd, target))
+            cwd = posixpath.normpath(posixpath.join(cwd or "/", target))
     return cwd
 
 

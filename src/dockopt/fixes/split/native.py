@@ -9,6 +9,7 @@ and everything after the build, comments included.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +35,10 @@ SETUP_COMMANDS = frozenset({
     "adduser", "useradd", "addgroup", "groupadd", "usermod", "mkdir", "chown", "chmod", "ln", "touch",
     "update-ca-certificates", "true", "echo", "printf",
 })
+# Setup commands that change existing paths: repeated in the runtime stage only when every
+# path they name is a directory a `mkdir` of the same RUN made (the runtime lacks the
+# builder's files: `RUN chmod +x build/app` there fails, or runs twice for nothing).
+_PATH_CHANGERS = frozenset({"chown", "chmod", "ln", "touch"})
 PACKAGE_HOUSEKEEPING = frozenset({"rm", "apt-get", "apt", "apk", "yum", "dnf", "microdnf", "true"})
 # Packages that fetch sources for the build: the runtime does not get them back.
 FETCH_TOOLS = frozenset({"git", "openssh", "openssh-client", "mercurial", "subversion", "bzr", "upx", "curl", "wget"})
@@ -80,9 +85,27 @@ def classify_runs(ctx: LintContext, blocks: list[Block]) -> RunRoles:
             for inv in installs:
                 roles.packages += [p for p in _installed(inv) if not is_build_package(p) and p not in FETCH_TOOLS]
             continue
-        if all(i.name in SETUP_COMMANDS for i in invs):
+        if all(i.name in SETUP_COMMANDS for i in invs) and _self_contained(invs):
             roles.setup.append(block)
     return roles
+
+
+def _self_contained(invs: list) -> bool:  # type: ignore[type-arg]
+    """Every path a chmod/chown/ln/touch of the RUN changes was made by its own ``mkdir``;
+    no output redirection (``echo x > /app/conf``) writes a file the runtime lacks."""
+    made: set[str] = set()
+    for inv in invs:
+        words = [a for a in inv.argv if a is not None]
+        if len(words) != len(inv.argv) or ">" in inv.text:
+            return False
+        if inv.name == "mkdir":
+            made.update(w.rstrip("/") for w in words if not w.startswith("-"))
+        elif inv.name in _PATH_CHANGERS:
+            operands = [w for w in words if not w.startswith("-")]
+            paths = operands[1:] if inv.name in ("chown", "chmod") else operands
+            if inv.name == "ln" or not paths or any(p.rstrip("/") not in made for p in paths):
+                return False
+    return True
 
 
 def _installed(inv) -> list[str]:  # type: ignore[no-untyped-def]
@@ -117,7 +140,7 @@ def last_build_index(ctx: LintContext, blocks: list[Block], kinds: tuple[str, ..
     return last
 
 
-def check_tail(ctx: LintContext, tail: list[Block]) -> None:
+def check_tail(ctx: LintContext, tail: list[Block], artifacts: list[str] = ()) -> None:  # type: ignore[assignment]
     for block in tail:
         run = ctx.build.run_of(block.instruction) if block.name == "RUN" else None
         if run is None:
@@ -125,6 +148,13 @@ def check_tail(ctx: LintContext, tail: list[Block]) -> None:
         for inv in ctx.invocations(run):
             if inv.name in TOOL_COMMANDS:
                 raise Decline(f"line {block.instruction.start_line} still runs `{inv.name}` after the build")
+        text = block.instruction.text
+        for artifact in artifacts:
+            name = artifact.rstrip("/").rsplit("/", 1)[-1]
+            if artifact.rstrip("/") in text or (name and re.search(rf"(^|[/\s]){re.escape(name)}($|[\s/;&|])", text)):
+                # `RUN cp build/app /usr/local/bin/` after the build: in the runtime stage that
+                # RUN finds no build tree, and the copied path may exist only because of it.
+                raise Decline(f"the RUN on line {block.instruction.start_line} after the build uses {artifact}")
 
 
 @dataclass(slots=True)
@@ -143,7 +173,7 @@ def assemble(ctx: LintContext, st: StageText, last: int, builder: str, runtime: 
     blocks = st.blocks
     head, tail = blocks[: last + 1], blocks[last + 1 :]
     roles = roles or classify_runs(ctx, head)
-    check_tail(ctx, tail)
+    check_tail(ctx, tail, artifacts)
     if not runtime.has_shell and (roles.setup or any(b.name == "RUN" for b in tail)):
         raise Decline("RUN instructions must run in the runtime stage, which has no shell")
     packages = [p for p in roles.packages if not (runtime.family == "distroless" and p in STATIC_RUNTIME_HAS)]
@@ -158,8 +188,10 @@ def assemble(ctx: LintContext, st: StageText, last: int, builder: str, runtime: 
         raise Decline(f"dockopt cannot install {', '.join(packages)} on {runtime.image}")
     runtime_lines += [install] if install else []
     runtime_lines += [b.text(with_comments=False) for b in roles.setup]
-    cwd = workdir_after(head)
-    if inherit_config and cwd not in (None, "/"):
+    cwd = workdir_after(head, start=st.base_workdir)
+    if inherit_config and cwd is None:
+        raise Decline("the stage's working directory is not known (a variable, or the base image's WORKDIR)")
+    if inherit_config and cwd != "/":
         runtime_lines.append(f"WORKDIR {cwd}\n")
     if inherit_config:
         runtime_lines += env_lines(head)

@@ -10,7 +10,7 @@ import posixpath
 import re
 
 from dockopt.checks.base import LintContext
-from dockopt.fixes.split.layout import Block, StageText, resolve, stage_name, workdir_after
+from dockopt.fixes.split.layout import Block, StageText, resolve, stage_name
 from dockopt.fixes.split.native import Decline, Runtime, RunRoles, Split, assemble, classify_runs, last_build_index
 from dockopt.toolchain.commands import Step
 from dockopt.toolchain.images import alpine_version, debian_codename, java_version, parse_image
@@ -18,6 +18,14 @@ from dockopt.toolchain.packages import runtime_library
 from dockopt.toolchain.stage import StageFacts
 
 _WRAPPERS = ("tini", "dumb-init", "exec", "env", "--")
+# Programs an image runs that no build of the stage produced: copying one of these as "the
+# binary" (``/usr/local/bin/sh`` from ``CMD ["sh", "-c", ...]``) ships an interpreter and not
+# the application.
+INTERPRETERS = frozenset({
+    "sh", "bash", "ash", "dash", "zsh", "ksh", "python", "python2", "python3", "node", "nodejs", "ruby", "perl",
+    "php", "java", "dotnet", "lua", "Rscript", "R", "tclsh", "erl", "elixir", "mix", "iex", "deno", "bun",
+    "gunicorn", "uwsgi", "uvicorn", "supervisord", "nginx", "httpd", "apache2", "npm", "yarn", "npx",
+})
 
 
 def entry_program(facts: StageFacts) -> tuple[str, list[str]]:
@@ -35,7 +43,7 @@ def block_index(st: StageText, step: Step, facts: StageFacts) -> int:
 
 def step_cwd(ctx: LintContext, st: StageText, step: Step, facts: StageFacts) -> str | None:
     """The directory a build step runs in: WORKDIR, then any literal ``cd`` before it in the RUN."""
-    cwd = workdir_after(st.blocks, block_index(st, step, facts))
+    cwd = st.workdir(block_index(st, step, facts))
     for inv in ctx.invocations(facts.run_of(step)):
         if inv is step.invocation or inv.start >= step.invocation.start:
             break
@@ -54,8 +62,10 @@ def _entry_artifact(facts: StageFacts, st: StageText, search: list[str]) -> str 
     word, _args = entry_program(facts)
     if not word or "$" in word:
         return None
+    if re.sub(r"[0-9.]+$", "", word.rsplit("/", 1)[-1]) in INTERPRETERS:
+        raise Decline(f"the image runs `{word}`, an interpreter or server, not a program the build made")
     if "/" in word:
-        return resolve(word, workdir_after(st.blocks))
+        return resolve(word, st.workdir())
     return posixpath.join(search[0], word) if search else None
 
 
@@ -165,11 +175,15 @@ def c(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[Step]) -> 
             if out is None:
                 raise Decline(f"the output of `{step.text}` is not a fixed path")
             artifacts.append(out)
+    entry = _entry_artifact(facts, st, ["/usr/local/bin"])
     if not artifacts:
-        found = _entry_artifact(facts, st, ["/usr/local/bin"])
-        if found is None:
+        if entry is None:
             raise Decline("neither `-o` nor the image's command names the program")
-        artifacts.append(found)
+        artifacts.append(entry)
+    elif entry not in artifacts and not _runs_on_path(facts, artifacts):
+        # `gcc -o /usr/local/lib/ext.so` in a Python image: the runtime would get the library
+        # and not the application the image runs.
+        raise Decline("the image's command does not run the program the build makes")
     static = any(s.invocation.has("-static") for s in c_steps)
     builder = stage_name(ctx.build, "c", st.stage.name)
     if static:
@@ -177,6 +191,8 @@ def c(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[Step]) -> 
         roles = classify_runs(ctx, st.blocks[: last + 1])
         if roles.packages:
             raise Decline("busybox cannot install packages")
+        if any(i.name in _DISTRO_USER_TOOLS for b in roles.setup for i in ctx.invocations(ctx.build.run_of(b.instruction))):  # type: ignore[arg-type]
+            raise Decline("busybox has no useradd/groupadd/usermod for the user setup")
         text = assemble(ctx, st, last, builder, runtime, artifacts, roles=roles)
     else:
         runtime = _shell_runtime(ctx, facts)
@@ -185,9 +201,19 @@ def c(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[Step]) -> 
         text = assemble(ctx, st, last, builder, runtime, artifacts, roles=roles)
     checks = ["shared libraries the program links (ldd) are installed in the runtime",
               "files `make install` put elsewhere (data, man pages, plugins) are copied if needed"]
-    return Split("c", text, runtime.image, builder, artifacts, checks)
+    return Split("c-static" if static else "c", text, runtime.image, builder, artifacts, checks)
 
 
+def _runs_on_path(facts: StageFacts, artifacts: list[str]) -> bool:
+    """Whether the image's command is a bare name one of the artifacts provides on PATH."""
+    word, _args = entry_program(facts)
+    on_path = ("/usr/local/bin/", "/usr/bin/", "/usr/local/sbin/", "/usr/sbin/", "/bin/", "/sbin/")
+    return bool(word) and "/" not in word and any(
+        a.rsplit("/", 1)[-1] == word and a.startswith(on_path) for a in artifacts)
+
+
+# User tools of a distribution that busybox lacks (its adduser/addgroup take other options).
+_DISTRO_USER_TOOLS = frozenset({"useradd", "groupadd", "usermod", "adduser", "addgroup"})
 _JAR = re.compile(r"\.(jar|war)$")
 
 
@@ -198,7 +224,7 @@ def java(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[Step]) 
     if word.rsplit("/", 1)[-1] != "java" or "-jar" not in args:
         raise Decline("the image does not run `java -jar <file>`")
     jar = args[args.index("-jar") + 1] if args.index("-jar") + 1 < len(args) else ""
-    artifact = resolve(jar, workdir_after(st.blocks)) if _JAR.search(jar) else None
+    artifact = resolve(jar, st.workdir()) if _JAR.search(jar) else None
     if artifact is None:
         raise Decline("the jar the image runs is not a fixed path")
     image = parse_image(facts.stages[0].base_resolved)
@@ -229,7 +255,7 @@ def node_static(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[
     if name not in _STATIC_SERVERS:
         raise Decline("the image does not serve static files")
     positional = [a for i, a in enumerate(args) if not a.startswith("-") and not (i and args[i - 1] in ("-l", "-p", "--listen", "--port"))]
-    directory = resolve(positional[0] if positional else ".", workdir_after(st.blocks))
+    directory = resolve(positional[0] if positional else ".", st.workdir())
     if directory is None or directory == "/":
         raise Decline("the directory served is not a fixed path")
     last = last_build_index(ctx, st.blocks)
