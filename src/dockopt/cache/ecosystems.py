@@ -267,7 +267,17 @@ def _other(inv: Invocation, words: list[str], sub: str | None, name: str) -> Ins
             return None
         frozen = inv.has("--frozen", "--deployment") or any(
             k in inv.env for k in ("BUNDLE_FROZEN", "BUNDLE_DEPLOYMENT"))
-        return Install(ECOSYSTEMS["bundler"], inv, _option(inv, "--gemfile"),
+        gemfile = _option(inv, "--gemfile")
+        project = None
+        if gemfile is not None:
+            # --gemfile names the Gemfile itself, not its directory (issue 14: the fix copied
+            # `Gemfile/Gemfile`); a Gemfile by another name has a lock file named after it,
+            # which the manifest plan does not know: not recognised.
+            directory, _, name = gemfile.rstrip("/").rpartition("/")
+            if name != "Gemfile" or "$" in gemfile:
+                return None
+            project = directory or ("/" if gemfile.startswith("/") else ".")
+        return Install(ECOSYSTEMS["bundler"], inv, project,
                        rewrites=None if frozen else "bundle install may update Gemfile.lock (platforms)")
     if name in ("composer", "composer.phar") and sub == "install":
         project = _option(inv, "-d", "--working-dir")

@@ -74,6 +74,10 @@ class SourceCopyBeforeDeps(Rule):
         listed = listed or _DESCRIBED.get(install.name, "the manifests")
         message = (f"this {ins.name} copies {what} before `{install.text}` on line {line}, "
                    f"so every source edit reruns the install; copy {listed} first")
+        if candidate.manifests_in_place:
+            message = (f"this {ins.name} copies {what} before `{install.text}` on line {line}, which does not read "
+                       f"it, so every source edit reruns the install; the manifests are copied already: move "
+                       f"this {ins.name} below the install")
         if install.needs_sources and install.manifest_variant:
             message += f", run `{install.manifest_variant}`, then copy the sources"
         elif plan.missing and plan.known:

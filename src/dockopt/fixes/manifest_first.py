@@ -36,7 +36,7 @@ from dockopt.checks.base import LintContext
 from dockopt.context.build_context import BuildContext, normalize
 from dockopt.diagnostics import Applicability, Edit, Fix
 from dockopt.cache.ecosystems import Install, recognise
-from dockopt.fixes.reorder import (BASE_WORKDIR, Place, block, expand, join_path, keyword, run_touches, split_run,
+from dockopt.fixes.reorder import (BASE_WORKDIR, Place, block, expand, join_path, keyword, reads_moved_copy, run_touches, split_run,
                              stage_places, under)
 from dockopt.syntax import Instruction
 
@@ -81,6 +81,7 @@ class Candidate:
     named: list[str]  # context paths of files the command names
     places: list[Place]  # the stage's instructions
     plan: ManifestPlan | None = None
+    manifests_in_place: bool = False  # an earlier COPY put the manifests in place already
 
 
 # Extensionless names that are files, not directories.
@@ -170,13 +171,67 @@ def _candidate(ctx: LintContext, places: list[Place], index: int, install: Insta
         return None
     copy = copies[0]  # the first one misses the cache first
     key = _key_manifest(install, cwd, project_image)
-    if key is not None and _copied_alone(before[:before.index(copy.place)], key):
-        return None  # already the manifest-first pattern: this install is the one that needs the sources
+    in_place = False
+    alone_source: str | None = None
+    if key is not None:
+        found = _copied_alone(before[:before.index(copy.place)], key)
+        alone = found[0] if found is not None else None
+        if found is not None:
+            alone_source = found[1]
+            between = before[alone + 1:before.index(copy.place)]
+            if any(_runs_install(ctx, p, install) for p in between):
+                return None  # already the manifest-first pattern: this install is the one that needs the sources
+            # `COPY requirements.txt .` / `COPY django_project .` / `RUN pip install -r ...`: the
+            # manifest is in place, only the sources copied in between must move below the install.
+            in_place = True
     project = copy.context_path(project_image)
     named = [copy.context_path(join_path(cwd, f)) for f in install.files]
+    if _manifests_only(ctx, copy, install, [n for n in named if n is not None]):
+        return None  # `COPY requirements/ ./requirements`: the manifests, not the sources
+    if in_place:
+        # The install reads the manifest the earlier COPY took from the context, not one of
+        # the sources: analyse that file (a `-e .` in it still needs the sources).
+        if alone_source is None or len(install.files) > 1:
+            return None
+        shadow = copy.context_path(key) if key is not None else None
+        context = ctx.build_context
+        if shadow is None or context.available and context.known and shadow in context.select(copy.source or ".").paths:
+            return None  # the broad COPY replaces the manifest: the install reads its copy
+        named = [normalize(alone_source)] if install.files else []
     if project is None or any(n is None for n in named):
         return None
-    return Candidate(copy, place, install, cwd, project, [n for n in named if n is not None], places)
+    return Candidate(copy, place, install, cwd, project, [n for n in named if n is not None], places,
+                     manifests_in_place=in_place)
+
+
+# Directory names that hold dependency manifests, not sources (`requirements/prod.txt`).
+_MANIFEST_DIR = re.compile(r"^(req|reqs|requirements?|deps|dependencies|constraints)([._-][A-Za-z0-9._-]*)?$", re.I)
+# Files a pip requirements directory holds besides the ones named (`-r base.txt` includes).
+_PIP_MANIFEST_SUFFIXES = (".txt", ".in", ".pip")
+
+
+def _manifests_only(ctx: LintContext, copy: BroadCopy, install: Install, named: list[str]) -> bool:
+    """Whether the copied directory holds only the install's manifests: with a known context,
+    every file in it is one (a named file, a requirements file for pip, a manifest name of the
+    ecosystem); without one, it is named like a manifest directory and holds the named files."""
+    if not copy.source or not named or not all(under(n, copy.source) for n in named):
+        return False
+    context = ctx.build_context
+    if context.available and context.known and not context.truncated:
+        paths = context.select(copy.source).paths
+        names = {n.split("|")[0] for n in (*install.ecosystem.required, *install.ecosystem.optional)}
+        return bool(paths) and all(
+            p in named or posixpath.basename(p) in names
+            or install.name == "pip" and p.endswith(_PIP_MANIFEST_SUFFIXES) for p in paths)
+    return bool(_MANIFEST_DIR.match(posixpath.basename(copy.source)))
+
+
+def _runs_install(ctx: LintContext, place: Place, install: Install) -> bool:
+    """Whether the instruction is a RUN with an install of the same ecosystem."""
+    run = ctx.build.run_of(place.instruction) if place.instruction.name == "RUN" else None
+    if run is None:
+        return False
+    return any((other := recognise(inv)) is not None and other.name == install.name for inv in ctx.invocations(run))
 
 
 def _key_manifest(install: Install, cwd: str, project_image: str) -> str | None:
@@ -187,10 +242,11 @@ def _key_manifest(install: Install, cwd: str, project_image: str) -> str | None:
     return join_path(project_image, required[0].split("|")[0]) if required else None
 
 
-def _copied_alone(places: list[Place], manifest: str) -> bool:
-    """Whether a COPY naming files (not a tree) put ``manifest`` in place before."""
+def _copied_alone(places: list[Place], manifest: str) -> tuple[int, str] | None:
+    """(index, context source) of a COPY naming files (not a tree) that put ``manifest`` in
+    place before."""
     name = posixpath.basename(manifest)
-    for place in places:
+    for index, place in enumerate(places):
         ins = place.instruction
         if ins.name not in ("COPY", "ADD") or ins.heredocs or ins.flag("from") is not None or len(ins.values) < 2:
             continue
@@ -203,8 +259,8 @@ def _copied_alone(places: list[Place], manifest: str) -> bool:
             if fnmatch.fnmatchcase(name, posixpath.basename(value.rstrip("/"))) and manifest in (
                 dest, join_path(dest, name)
             ):
-                return True
-    return False
+                return index, value
+    return None
 
 
 def analyse(ctx: LintContext, candidate: Candidate) -> ManifestPlan:
@@ -248,7 +304,12 @@ def plan_fix(ctx: LintContext, candidate: Candidate) -> Fix | None:
     if split is None:
         return None
     reasons += _risks(ctx, candidate, places[:index_b])
-    lines = _manifest_copies(candidate, plan, places[index_r])
+    context = ctx.build_context
+    if candidate.manifests_in_place and not (context.available and context.known):
+        key = candidate.named[0] if candidate.named else "the manifest"
+        reasons.append(f"assumes {copy.source or 'the context'}/ holds no {posixpath.basename(key)} of its own, "
+                       "which the install would read instead")
+    lines = [] if candidate.manifests_in_place else _manifest_copies(candidate, plan, places[index_r])
     if lines is None:
         return None
     document = ctx.document
@@ -271,6 +332,8 @@ def plan_fix(ctx: LintContext, candidate: Candidate) -> Fix | None:
     applicability = Applicability.UNSAFE if reasons else Applicability.SAFE
     names = ", ".join(p for p in [*plan.files, *(d + "/" for d in plan.dirs)])
     message = f"Copy {names} first, run the install, then copy the sources"
+    if candidate.manifests_in_place:
+        message = f"Move this {b.name} below the install (the manifests are copied before it already)"
     if reasons:
         message += f" (unsafe: {'; '.join(dict.fromkeys(reasons))})"
     return Fix(applicability, message, (Edit(b_start, end, text),))
@@ -315,7 +378,9 @@ def _blocks_move(ctx: LintContext, place: Place, copy: BroadCopy) -> str | None:
             return f"the WORKDIR on line {ins.start_line} may create {copy.dest} before the COPY does"
         return None
     if ins.name == "RUN":
-        return run_touches(ctx, ins, place, copy.dest)
+        reason = run_touches(ctx, ins, place, copy.dest)
+        # `RUN chmod +x wait-for-it.sh` above the COPY that provides the script fails: no fix.
+        return "" if reads_moved_copy(reason) else reason
     if ins.name in ("COPY", "ADD"):
         dest = ins.values[-1] if ins.values else ""
         target = join_path(place.cwd, expand(dest, place) or "/")

@@ -112,6 +112,15 @@ def under(path: str, directory: str) -> bool:
     return d == "/" or path == d or path.startswith(d + "/")
 
 
+# The end of a run_touches reason that is not a risk but a certainty: the RUN names a path
+# the moved COPY provides, so above that COPY it would not find it (the build breaks).
+FILLS = "which the moved COPY fills"
+
+
+def reads_moved_copy(reason: str | None) -> bool:
+    return bool(reason) and reason.endswith(FILLS)  # type: ignore[union-attr]
+
+
 def run_touches(ctx: LintContext, ins: Instruction, place: Place, tree: str,
                 skip: frozenset[int] = frozenset()) -> str | None:
     """Why a RUN may read or write the image tree ``tree`` (None: it provably does not).
@@ -125,6 +134,8 @@ def run_touches(ctx: LintContext, ins: Instruction, place: Place, tree: str,
     for inv in ctx.invocations(run):
         if inv.start in skip:
             continue
+        if "/" in inv.name and under(join_path(cwd, inv.name), tree):
+            return f"line {ins.start_line} runs {inv.name}, {FILLS}"
         if inv.name not in QUIET_COMMANDS:
             return f"`{inv.name}` on line {ins.start_line} may read the copied files"
         if inv.name == "cd":
@@ -151,7 +162,7 @@ def run_touches(ctx: LintContext, ins: Instruction, place: Place, tree: str,
             if arg.startswith("-") or "://" in arg or not path_like:
                 continue
             if under(join_path(cwd, arg.split("=")[-1]), tree):
-                return f"line {ins.start_line} uses {arg}, which the moved COPY fills"
+                return f"line {ins.start_line} uses {arg}, {FILLS}"
     return None
 
 
