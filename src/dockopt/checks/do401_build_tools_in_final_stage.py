@@ -27,7 +27,7 @@ from dockopt.diagnostics import Severity
 from dockopt.layers.sizes import human, package_size
 from dockopt.model import Stage
 from dockopt.toolchain.commands import Step
-from dockopt.toolchain.images import image_size, parse_image
+from dockopt.toolchain.images import go_version, image_size, parse_image
 from dockopt.toolchain.packages import is_compiler, is_dev_package, is_heavy, is_toolchain
 from dockopt.toolchain.stage import StageFacts, shipped_facts
 
@@ -129,6 +129,13 @@ def evidence_of(facts: StageFacts) -> tuple[list[Step], list, bool] | None:  # t
     return steps, installs_used, base_used
 
 
+def _caches_go_lacks(version: tuple[int, int] | None) -> frozenset[str]:
+    """The Go caches a release does not have: modules came with Go 1.11, the build cache with 1.10."""
+    if version is None:
+        return frozenset()
+    return frozenset(c for c, since in (("go-mod-cache", (1, 11)), ("go-build-cache", (1, 10))) if version < since)
+
+
 def savings(ctx: LintContext, facts: StageFacts, installs: list, base_used: bool,  # type: ignore[type-arg]
             runtime_image: str | None) -> tuple[int | None, list[str]]:
     """Estimated bytes a split drops, and the parts it is made of (for the message)."""
@@ -155,11 +162,14 @@ def savings(ctx: LintContext, facts: StageFacts, installs: list, base_used: bool
             known = True
             parts.append(f"{facts.stages[0].base} -> {runtime_image}: {human(full - light)}")
     shipped = {s.index for s in facts.stages}
+    absent = _caches_go_lacks(go_version(parse_image(facts.stages[0].base_resolved)))
     for plan in ctx.layers.stages:
         if plan.stage.index not in shipped:
             continue
         for effect, _ins in plan.left:
             name = BUILD_LEFTOVERS.get(effect.category)
+            if effect.category in absent:
+                continue
             if name and effect.size and name not in seen:
                 seen.add(name)
                 total += effect.size

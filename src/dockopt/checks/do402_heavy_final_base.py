@@ -6,8 +6,12 @@ likewise, ``debian:bookworm`` -> ``debian:bookworm-slim``, an OpenJDK/Temurin JD
 Never alpine for Python (no manylinux wheels on musl: pip builds from source). Ubuntu has
 no slim variant and is skipped; so are images whose tag already says slim/alpine, base
 references with variables, development/tool images and stages that build with the
-toolchain the full image carries (DO401 reports those). The fix is a suggestion editing
-the FROM image: a slim image lacks compilers and some libraries, which a user must check.
+toolchain the full image carries (DO401 reports those: never both on one image). Also
+silent for a stage that itself uses what only the full image provides: git/hg/svn (not in
+-slim), `gem`/`bundle install` on the full ruby image (native extensions compile with its
+gcc), a compiler or build step, and any `go` command on a golang image (`go get` cannot run
+on distroless). The fix is a suggestion editing the FROM image: a slim image lacks compilers
+and some libraries, which a user must check.
 """
 from __future__ import annotations
 
@@ -18,7 +22,31 @@ from dockopt.checks.do401_build_tools_in_final_stage import evidence_of
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers.sizes import human
 from dockopt.toolchain.images import IMAGE_SIZES, Lighter, image_size, lighter_variant, toolchain_of
-from dockopt.toolchain.stage import shipped_facts
+from dockopt.toolchain.stage import StageFacts, shipped_facts
+
+
+# Programs the -slim and distroless variants lack, which the full images (buildpack-deps) carry.
+_FULL_IMAGE_TOOLS = frozenset({"git", "hg", "svn", "bzr", "gcc", "g++", "cc", "c++", "make", "cmake", "autoconf",
+                               "automake", "libtool", "pkg-config", "node-gyp"})
+
+
+def _uses_full_image(ctx: LintContext, facts: StageFacts) -> bool:
+    """Whether the shipped stages run something only the full image provides."""
+    installed = {p for i in facts.installs for p in i.packages}
+    toolchain = toolchain_of(facts.image)
+    if facts.builds:
+        return True
+    for stage in facts.stages:
+        for run in stage.runs:
+            for inv in ctx.invocations(run):
+                if inv.name in _FULL_IMAGE_TOOLS and inv.name not in installed:
+                    return True  # `git clone` on node:20 works, on node:20-slim it does not
+                if toolchain == "go" and inv.name == "go":
+                    return True  # `go get` needs the toolchain; distroless has none
+                if toolchain == "ruby" and (inv.name == "gem" and inv.subcommand == "install"
+                                            or inv.name == "bundle" and inv.subcommand in (None, "install")):
+                    return True  # native extensions (mailcatcher's eventmachine) compile with gcc
+    return False
 
 
 class HeavyFinalBase(Rule):
@@ -33,9 +61,10 @@ class HeavyFinalBase(Rule):
         root = facts.stages[0]
         if "$" in root.base:
             return
-        evidence = evidence_of(facts)
-        if evidence is not None and evidence[2]:
-            return  # the stage builds with the base image's toolchain: DO401's finding
+        if evidence_of(facts) is not None:
+            return  # the stage builds with its tools: DO401's finding (never both on one image)
+        if _uses_full_image(ctx, facts):
+            return
         image = facts.image
         path = str(ctx.path or "").lower()
         if "jdk" in image.tag.lower() and "jdk" in path.replace(image.tag.lower(), ""):

@@ -290,6 +290,14 @@ def java_version(image: ImageRef | None) -> str | None:
     return _java_version(tag)
 
 
+def go_version(image: ImageRef | None) -> tuple[int, int] | None:
+    """(major, minor) of the Go an official golang image's tag names (``1.8-alpine`` -> (1, 8))."""
+    if image is None or not image.official or image.name != "golang":
+        return None
+    m = re.match(r"^(\d+)\.(\d+)", image.tag)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def debian_codename(image: ImageRef | None) -> str | None:
     """The Debian release an official Debian-based image's tag names, if any."""
     if image is None:

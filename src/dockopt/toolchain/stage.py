@@ -265,6 +265,43 @@ def program(words: list[str] | None) -> tuple[str, list[str]]:
     return name, words[1:]
 
 
+# Toolchain commands that, run by the image's command at start-up, make the toolchain part of
+# what the image needs at run time (`sh -c "mix deps.get && mix phx.server"`).
+START_TOOLCHAIN = frozenset({"mix", "go", "cargo", "rustc", "gcc", "g++", "make", "mvn", "mvnw", "gradle", "gradlew",
+                             "javac", "bundle", "gem", "pip", "pip3", "npm", "yarn", "pnpm", "composer",
+                             "dotnet", "rebar3", "lein", "sbt", "stack", "cabal"})
+# Images whose product is a development environment with its SDK, or a tool that reads
+# sources at run time (godoc and pkgsite serve the documentation of the Go sources they hold).
+IDE_PROGRAMS = frozenset({"code-server", "openvscode-server", "theia", "idea", "idea.sh", "eclipse", "che",
+                          "rstudio-server", "jupyterhub", "godoc", "pkgsite", "golds", "gopls", "dlv"})
+
+
+def _start_commands(words: list[str] | None) -> list[tuple[str, ...]]:
+    """Every simple command of the image's command: a shell's ``-c`` script split at its
+    operators (``a && b; c | d``), each as (program basename, arguments...)."""
+    if not words:
+        return []
+    words = list(words)
+    while words and words[0].rsplit("/", 1)[-1] in ("tini", "dumb-init", "exec", "env", "gosu", "su-exec", "--"):
+        words = words[1:]
+    if not words:
+        return []
+    if words[0].rsplit("/", 1)[-1] in SHELLS and "-c" in words and words.index("-c") + 1 < len(words):
+        script = words[words.index("-c") + 1]
+        out = []
+        for part in re.split(r"&&|\|\||[;|&\n]", script):
+            try:
+                inner = shlex.split(part)
+            except ValueError:
+                inner = part.split()
+            while inner and ("=" in inner[0] and not inner[0].startswith("=") or inner[0] == "exec"):
+                inner = inner[1:]  # VAR=value cmd, exec cmd
+            if inner:
+                out.append((inner[0].rsplit("/", 1)[-1], *inner[1:]))
+        return out
+    return [(words[0].rsplit("/", 1)[-1], *words[1:])]
+
+
 def _dev_reason(ctx: LintContext, facts: StageFacts) -> str | None:
     """Why this image is a development or tool image (not an application), if it is."""
     path = str(ctx.path or "").lower()
@@ -285,8 +322,17 @@ def _dev_reason(ctx: LintContext, facts: StageFacts) -> str | None:
     name, args = program(facts.entry)
     if not facts.entry:
         return "it sets no CMD or ENTRYPOINT of its own (a base or tool image)"
-    if name in SHELLS or name in ("sleep", "tail") or name.startswith("python") and not args:
+    # A shell is interactive only without a script to run: `sh run.sh` is an application's
+    # start script, and `sh -c '...'` was unwrapped by program() to the command it runs.
+    interactive_shell = name in SHELLS and all(a.startswith("-") for a in args)
+    if interactive_shell or name in ("sleep", "tail") or name.startswith("python") and not args:
         return f"it runs `{' '.join(facts.entry)}` (an interactive or tool image)"
+    started = _start_commands(facts.entry)
+    toolchain_at_start = next((c for c in started if c[0] in START_TOOLCHAIN), None)
+    if toolchain_at_start is not None:
+        return f"it runs `{' '.join(toolchain_at_start)}` at start-up (the toolchain is part of the product)"
+    if name in IDE_PROGRAMS or name.split(".")[0] in IDE_PROGRAMS:
+        return f"it runs `{name}`, an IDE (its SDK is what the image is for)"
     if name in ("dockerd", "dockerd-entrypoint.sh"):
         return "it runs a Docker daemon (a CI build environment)"
     if name in TOOL_ENTRYPOINTS or name.split(".")[0] in TOOL_ENTRYPOINTS or name in ("node", "ruby") and not args:
