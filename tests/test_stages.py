@@ -144,8 +144,8 @@ def test_do403_only_on_alpine_with_python() -> None:
 
 
 def test_do403_compilers_for_pip_in_a_builder_stage_count_too() -> None:
-    text = ("FROM python:3.12-alpine AS deps\nRUN apk add --no-cache --virtual .b gcc musl-dev \\\n"
-            "    && pip install -r requirements.txt && apk del .b\nFROM python:3.12-alpine\nCMD [\"python\"]\n")
+    text = ("FROM python:3.6-alpine AS deps\nRUN apk add --no-cache --virtual .b gcc musl-dev \\\n"
+            "    && pip install gevent && apk del .b\nFROM python:3.6-alpine\nCMD [\"python\"]\n")
     [d] = findings(text, "DO403")
     assert d.start.line == 2 and "gcc, musl-dev" in d.message
 
@@ -241,8 +241,14 @@ def test_do403_not_helped_by_a_glibc_base(text: str) -> None:
 
 def test_do403_still_fires_where_glibc_has_wheels() -> None:
     assert codes("FROM python:3.8-alpine\nRUN pip install pillow==8.4.0\nCMD x\n", "DO403") == ["DO403"]
-    assert codes("FROM python:3.12-alpine\nRUN apk add --no-cache gcc musl-dev\nRUN pip install gevent flask\n",
+    assert codes("FROM python:2.7-alpine\nRUN apk add --no-cache gcc musl-dev\nRUN pip install gevent flask\n",
                  "DO403") == ["DO403"]
+    # a current Python: gevent publishes musllinux wheels, compilers are needed on neither base
+    assert codes("FROM python:3.12-alpine\nRUN apk add --no-cache gcc musl-dev\nRUN pip install gevent flask\n",
+                 "DO403") == []
+    # a requirements file nobody can read is no evidence
+    assert codes("FROM python:3.6-alpine\nRUN apk add gcc musl-dev\nRUN pip install -r requirements.txt\n",
+                 "DO403") == []
 
 
 def test_do405_node_modules_removed_in_the_same_run() -> None:

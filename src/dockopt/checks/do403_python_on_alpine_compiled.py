@@ -8,8 +8,10 @@ Python (a ``python:*-alpine`` image, or ``apk add python3``). Fires when:
   when the build context is known; unpinned packages only when the Python is so old that
   no release for it has such a wheel;
 - otherwise, when compilers (gcc, build-base, musl-dev, python3-dev) are installed and a
-  pip install follows: the stage compiles wheels that a glibc ``-slim`` base would
-  download ready-made.
+  pip install follows that names a package with C extensions and manylinux wheels, on a
+  Python older than musllinux wheels (2.x, <= 3.6): the stage compiles wheels that a glibc
+  ``-slim`` base would download ready-made. Pins older than any manylinux wheel, packages
+  without Linux wheels, pure-Python installs and unreadable requirement files are no evidence.
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ class PythonOnAlpineCompiled(Rule):
                     if reasons:
                         reported = True
                         yield self._finding(inv, reasons)
-                    elif compilers and not reported and _may_need_compilers(inv, minor if minor is not True else None):
+                    elif compilers and not reported and _before_musllinux(chain) and _may_need_compilers(inv):
                         crun, cinv, names = compilers[0]
                         reported = True
                         verb = "is" if len(names) == 1 else "are"
@@ -110,31 +112,45 @@ _NATIVE_WITH_WHEELS = frozenset({
     "ujson", "orjson", "pycryptodome", "pycryptodomex", "pyzmq", "regex", "msgpack", "aiohttp", "yarl",
     "multidict", "frozenlist", "scikit-learn", "pyarrow", "h5py", "kiwisolver", "cython", "pydantic-core",
     "ruamel-yaml-clib", "zstandard", "brotli", "simplejson", "wrapt", "cytoolz", "lz4", "xxhash", "pymssql",
-    "python-snappy", "netifaces", "pyopenssl", "websockets", "httptools", "watchfiles", "levenshtein",
+    "python-snappy", "netifaces", "websockets", "httptools", "watchfiles", "levenshtein",
 })
 
 
-def _may_need_compilers(inv: Invocation, python_minor: int | None) -> bool:
-    """Whether a pip install needs compilers only because the base is Alpine: it reads a requirements
-    file we cannot see, or names a package with C extensions that has manylinux wheels (and pip is
-    not told to build it from source anyway, ``--no-binary``)."""
+def _may_need_compilers(inv: Invocation) -> bool:
+    """Whether a pip install names a package with C extensions that publishes manylinux wheels (and
+    pip is not told to build it from source anyway, ``--no-binary``). A requirements file we cannot
+    read does not count: judged on real files (issue 16), such files often pin releases with no
+    wheel for that Python on any platform (microservices-demo's markupsafe 2.1.3 on Python 3.14)."""
     words = [a for a in inv.argv if a is not None]
-    if any(w in ("-r", "--requirement") or w.startswith("--requirement=") for w in words):
-        return True
     no_binary = {v.strip().lower().replace("_", "-") for i, w in enumerate(words)
                  if w == "--no-binary" and i + 1 < len(words) for v in words[i + 1].split(",")}
     no_binary |= {v.strip().lower().replace("_", "-") for w in words if w.startswith("--no-binary=")
                   for v in w.split("=", 1)[1].split(",")}
     if ":all:" in no_binary:
         return False
-    for word in words:
-        parsed = parse_requirement(word.strip("'\""))
-        if parsed is None or parsed[0] not in _NATIVE_WITH_WHEELS or parsed[0] in no_binary:
+    for i, word in enumerate(words):
+        if word.startswith("-") or (i > 0 and words[i - 1] in ("-r", "--requirement", "-c", "--constraint",
+                                                                "--no-binary", "-i", "--index-url")):
             continue
-        name, version, _ = parsed
-        if version is None or has_manylinux_wheel(name, version, python_minor):
-            return True  # a pin older than manylinux wheels (pillow==2.8.0) compiles on glibc too
+        parsed = parse_requirement(word.strip("'\""))
+        if parsed is not None and parsed[0] in _NATIVE_WITH_WHEELS and parsed[0] not in no_binary:
+            return True
     return False
+
+
+def _before_musllinux(chain: list[Stage]) -> bool:
+    """Whether the stage's Python predates musllinux wheels (PEP 656, 2021: none exist for Python 2
+    or 3.6 and older), while manylinux wheels did exist for it: only then are compilers needed on
+    Alpine for packages that a glibc base installs ready-made. For a current Python most such
+    packages publish musllinux wheels now, and compilers would be needed on neither."""
+    image = parse_image(chain[0].base_resolved)
+    if image is None or not image.official or image.name != "python":
+        return False
+    m = re.match(r"^(\d+)(?:\.(\d+))?", image.tag)
+    if m is None:
+        return False
+    major, minor = int(m.group(1)), int(m.group(2)) if m.group(2) else None
+    return major == 2 or (major == 3 and minor is not None and minor <= 6)
 
 
 def _chain(stage: Stage) -> list[Stage]:
