@@ -448,3 +448,34 @@ def test_do306_build_time_values_baked_into_a_layer(line: str, kind: str) -> Non
 ])
 def test_do306_negatives(line: str) -> None:
     assert findings(f"FROM alpine\nARG BUILD_DATE\n{line}\n", "DO306") == []
+
+
+# --- DO102 false positives found by the issue-16 precision sample (layers/packages.py) ----------------
+
+@pytest.mark.parametrize("text", [
+    # docker-library's pattern: the run-time deps are added from the installed database, no index fetched
+    "FROM alpine\nRUN apk add --no-cache --virtual .build-deps gcc && make \\\n"
+    "    && apk add --no-network --virtual .rundeps libssl3 && apk del --no-network .build-deps\n",
+    # nodejs/docker-node's smoke test: prints the version, installs nothing
+    "FROM debian\nRUN curl -fsSLO https://example.com/yarn.tgz && tar xzf yarn.tgz && rm yarn.tgz && yarn --version\n",
+])
+def test_do102_no_cache_where_nothing_is_fetched(text: str) -> None:
+    assert findings(text, "DO102") == []
+    assert findings("FROM node:22\nRUN yarn\n", "DO102") != []  # a bare `yarn` is an install
+
+
+def test_do103_install_helpers_update_and_clean_themselves() -> None:
+    """gitpod's `install-packages` (and minideb's `install_packages`) run update, install and remove
+    the lists: an `apt update` next to one serves no later RUN (issue-16 sample, gitpod tool-docker)."""
+    text = ("FROM gitpod/workspace-base\nRUN echo deb x > /etc/apt/sources.list.d/d.list && apt update"
+            " && install-packages docker-ce\nRUN apt install /tmp/dive.deb\n")
+    assert findings(text, "DO103") == []
+    assert findings("FROM debian\nRUN apt update\nRUN apt install -y curl\n", "DO103") != []
+
+
+def test_do301_copy_read_by_an_install_in_between() -> None:
+    """kserve's autogluon image (issue-16 sample): storage/ is copied whole because kserve's `uv sync`
+    reads it as a path dependency; moving it below storage's own sync would break that install."""
+    text = ("FROM python:3.12-slim\nCOPY storage storage\nCOPY kserve/pyproject.toml kserve/uv.lock kserve/\n"
+            "RUN cd kserve && uv sync\nCOPY kserve kserve\nRUN cd kserve && uv sync\nRUN cd storage && uv sync\n")
+    assert [d for d in findings(text, "DO301") if "storage" in d.message] == []

@@ -17,6 +17,9 @@ from dockopt.model import Run
 
 APT = frozenset({"apt-get", "apt", "aptitude"})
 INSTALLS = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep"})
+# Install helpers that run `apt-get update`, install and `rm -rf /var/lib/apt/lists/*` themselves
+# (gitpod's workspace images, bitnami's minideb): lists an earlier update left are gone after them.
+UPDATING_HELPERS = frozenset({"install-packages", "install_packages"})
 
 
 def _sub(inv: Invocation) -> str | None:
@@ -33,6 +36,9 @@ class AptUpdateSeparate(Rule):
         for stage in build.stages:
             pending: tuple[Run, Invocation] | None = None
             for run in stage.runs:
+                if any(inv.name in UPDATING_HELPERS for inv in ctx.invocations(run)):
+                    pending = None  # the helper updates, installs and removes the lists itself
+                    continue
                 commands = [inv for inv in ctx.invocations(run) if inv.name in APT]
                 subs = [_sub(inv) for inv in commands]
                 installs = [inv for inv, sub in zip(commands, subs) if sub in INSTALLS]

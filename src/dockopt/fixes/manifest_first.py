@@ -170,6 +170,11 @@ def _candidate(ctx: LintContext, places: list[Place], index: int, install: Insta
     if not copies:
         return None
     copy = copies[0]  # the first one misses the cache first
+    if any(_runs_install(ctx, p, install) for p in before[before.index(copy.place) + 1:]):
+        # Another install of the ecosystem runs between them and may read the copied tree (kserve:
+        # `COPY storage storage`, then kserve's `uv sync` with storage as a path dependency): the
+        # COPY cannot move below this install.
+        return None
     key = _key_manifest(install, cwd, project_image)
     in_place = False
     alone_source: str | None = None

@@ -113,7 +113,8 @@ def _apt(inv: Invocation, state: ShellState) -> list[Effect]:
 
 def _apk(inv: Invocation, state: ShellState) -> list[Effect]:
     sub = _subcommand(inv)
-    no_cache = inv.has("--no-cache")
+    # --no-network fetches nothing: with no index cached (an earlier --no-cache), none is written
+    no_cache = inv.has("--no-cache", "--no-network")
     if sub == "update":
         return [] if _cached("/var/cache/apk", state) else effect(C, "/var/cache/apk/", inv, "apk-cache", sizes.APK_INDEX)
     if sub == "add":
@@ -183,7 +184,8 @@ def _uv(inv: Invocation, state: ShellState) -> list[Effect]:
 
 def _node(cache_of: dict[str, tuple[str, str, int]]) -> Handler:
     def handler(inv: Invocation, state: ShellState) -> list[Effect]:
-        sub = _subcommand(inv) or ("install" if inv.name == "yarn" else None)
+        sub = _subcommand(inv) or ("install" if inv.name == "yarn" and not inv.has(
+            "--version", "-v", "-V", "--help", "-h") else None)  # `yarn --version` (a smoke test) installs nothing
         path, category, size = cache_of[inv.name]
         path = path.replace("~", state.home)
         if sub in ("install", "ci", "i", "add"):
