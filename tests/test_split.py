@@ -300,3 +300,14 @@ def test_busybox_runtime_gets_no_distribution_user_tools() -> None:
             'USER app\nCMD ["hello"]\n')
     for diag in findings(text, "DO401"):
         assert diag.fix is None or not any("FROM busybox" in e.content for e in diag.fix.edits)
+
+
+def test_a_program_found_only_through_the_command_is_not_the_proven_c_recipe() -> None:
+    # `make && make install` then ENTRYPOINT ["/usr/local/bin/mdp"]: the artifact is a guess
+    # from the command, not a `-o` the e2e proof covers: a suggestion (corpus: jessfraz/mdp).
+    text = ('FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y gcc make libc6-dev git\n'
+            'RUN git clone --depth 1 https://github.com/visit1985/mdp.git /src\nWORKDIR /src\n'
+            'RUN make && make install\nENTRYPOINT ["/usr/local/bin/mdp"]\n')
+    [diag] = findings(text, "DO401")
+    assert diag.fix is not None and diag.fix.applicability is Applicability.SUGGESTION
+    assert "the `c-make` recipe is not proven" in diag.fix.message

@@ -176,6 +176,7 @@ def c(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[Step]) -> 
                 raise Decline(f"the output of `{step.text}` is not a fixed path")
             artifacts.append(out)
     entry = _entry_artifact(facts, st, ["/usr/local/bin"])
+    explicit = bool(artifacts)
     if not artifacts:
         if entry is None:
             raise Decline("neither `-o` nor the image's command names the program")
@@ -201,7 +202,10 @@ def c(ctx: LintContext, facts: StageFacts, st: StageText, steps: list[Step]) -> 
         text = assemble(ctx, st, last, builder, runtime, artifacts, roles=roles)
     checks = ["shared libraries the program links (ldd) are installed in the runtime",
               "files `make install` put elsewhere (data, man pages, plugins) are copied if needed"]
-    return Split("c-static" if static else "c", text, runtime.image, builder, artifacts, checks)
+    # The proven recipes build with `-o`: a program found only through the image's command
+    # (`make install` put it there) is a guess at what the build made, so a recipe of its own.
+    recipe = ("c-static" if static else "c") if explicit else "c-make"
+    return Split(recipe, text, runtime.image, builder, artifacts, checks)
 
 
 def _runs_on_path(facts: StageFacts, artifacts: list[str]) -> bool:
