@@ -1,0 +1,218 @@
+"""The trace harness (tests/trace): it disproves each defect class of issue 14 and proves the
+correct rewrite of the same input — every case is a pair, wrong fix and right fix."""
+from __future__ import annotations
+
+import pytest
+
+from tests.trace import prove, unavailable
+from tests.trace.build import Unprovable, plan
+from tests.trace.declared import is_cache_command, without_cache_flags
+
+MISSING = unavailable()
+needs_sandbox = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+
+
+def check(original: str, fixed: str, expected: str, words: tuple[str, ...] = ()) -> None:
+    verdict = prove(original, fixed)
+    assert verdict.status == expected, verdict
+    for word in words:
+        assert word in verdict.reason, verdict
+
+
+# Issue 14, item 1: the second script joined with && without grouping.
+ITEM_1 = [
+    pytest.param(  # RUN false + RUN rm -rf /opt/old || true: the failure is masked
+        "FROM debian\nRUN false\nRUN rm -rf /opt/old || true\n",
+        "FROM debian\nRUN false && rm -rf /opt/old || true\n",
+        "FROM debian\nRUN false && { rm -rf /opt/old || true; }\n",
+        id="or-true-masks-failure"),
+    pytest.param(  # a ';' in the second script hides a failed install
+        "FROM debian\nRUN apt-get update && apt-get install -y curl\nRUN echo cleaning; rm -rf /var/lib/apt/lists/*\n",
+        "FROM debian\nRUN apt-get update && apt-get install -y curl && echo cleaning; rm -rf /var/lib/apt/lists/*\n",
+        "FROM debian\nRUN apt-get update && apt-get install -y curl && { echo cleaning; rm -rf /var/lib/apt/lists/*; }\n",
+        id="semicolon-in-second"),
+    pytest.param(  # DO101's old safe fix: `|| true` swallows the install's failure
+        "FROM debian\nRUN apt-get update && apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/* || true\n",
+        "FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* || true\n",
+        "FROM debian\nRUN apt-get update && apt-get install -y curl && { rm -rf /var/lib/apt/lists/* || true; }\n",
+        id="do101-or-true"),
+    pytest.param(  # a failed useradd now skips `set -ex`: later failures are ignored
+        "FROM debian\nRUN useradd app\nRUN set -ex; gpg --verify app.sig; tar -xf app.tgz\n",
+        "FROM debian\nRUN useradd app && set -ex; gpg --verify app.sig; tar -xf app.tgz\n",
+        "FROM debian\nRUN useradd app && { set -ex; gpg --verify app.sig; tar -xf app.tgz; }\n",
+        id="set-ex-second"),
+    pytest.param(  # a leaked cd from an `|| exit 0` first RUN
+        "FROM debian\nRUN cd /srv || exit 0\nRUN make install\n",
+        "FROM debian\nRUN cd /srv || exit 0 && make install\n",
+        "FROM debian\nRUN (cd /srv || exit 0) && make install\n",
+        id="leaked-cd"),
+    pytest.param(  # a cd into a directory the first RUN made leaks into the second
+        "FROM debian\nRUN mkdir -p /build && cd /build && cmake ..\nRUN make install\n",
+        "FROM debian\nRUN mkdir -p /build && cd /build && cmake .. && make install\n",
+        "FROM debian\nRUN (mkdir -p /build && cd /build && cmake ..) && make install\n",
+        id="leaked-cd-mkdir"),
+    pytest.param(  # a leaked export
+        "FROM debian\nRUN export CC=clang || exit 0\nRUN make\n",
+        "FROM debian\nRUN export CC=clang || exit 0 && make\n",
+        "FROM debian\nRUN (export CC=clang || exit 0) && make\n",
+        id="leaked-export"),
+    pytest.param(  # a leaked umask
+        "FROM debian\nRUN umask 077 || exit 0\nRUN install -d /data\n",
+        "FROM debian\nRUN umask 077 || exit 0 && install -d /data\n",
+        "FROM debian\nRUN (umask 077 || exit 0) && install -d /data\n",
+        id="leaked-umask"),
+    pytest.param(  # exit 0 in the first RUN ends the merged script early
+        "FROM debian\nRUN grep -q done /etc/state && exit 0; make\nRUN make install\n",
+        "FROM debian\nRUN grep -q done /etc/state && exit 0; make && make install\n",
+        "FROM debian\nRUN (grep -q done /etc/state && exit 0; make) && make install\n",
+        id="exit-0"),
+]
+
+
+@needs_sandbox
+@pytest.mark.parametrize(("original", "wrong", "right"), ITEM_1)
+def test_item_1_merges_without_grouping_are_disproven(original: str, wrong: str, right: str) -> None:
+    check(original, wrong, "disproven")
+    check(original, right, "proven")
+
+
+@needs_sandbox
+def test_item_1_the_failing_invocation_is_named() -> None:
+    check(*ITEM_1[1].values[:2], "disproven", ("`apt-get update` (in /, 1st call) exits 1", "the original fails at line 2", "the fixed file builds"))
+
+
+# Issue 14, item 2: a cache cleanup before a later step that reads the cache.
+ITEM_2 = [
+    pytest.param(  # lists removed before the install of the next RUN
+        "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\n",
+        "FROM debian\nRUN apt-get update && rm -rf /var/lib/apt/lists/*\nRUN apt-get install -y curl\n",
+        "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
+        id="later-run"),
+    pytest.param(  # ... or of a stage built FROM this one
+        "FROM debian AS base\nRUN apt-get update && apt-get install -y ca-certificates\n"
+        "FROM base\nRUN apt-get install -y curl\n",
+        "FROM debian AS base\nRUN apt-get update && apt-get install -y ca-certificates && rm -rf /var/lib/apt/lists/*\n"
+        "FROM base\nRUN apt-get install -y curl\n",
+        "FROM debian AS base\nRUN apt-get update && apt-get install -y ca-certificates\n"
+        "FROM base\nRUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
+        id="derived-stage"),
+]
+
+
+@needs_sandbox
+@pytest.mark.parametrize(("original", "wrong", "right"), ITEM_2)
+def test_item_2_cleanup_before_a_later_reader_is_disproven(original: str, wrong: str, right: str) -> None:
+    check(original, wrong, "disproven", ("apt-get install -y curl", "100"))
+    check(original, right, "proven")
+
+
+@needs_sandbox
+def test_item_3_cleanup_after_the_tool_is_gone_is_disproven() -> None:
+    original = "FROM alpine\nRUN apk add go && go build -o /app ./... && apk del go\n"
+    check(original, original.replace("apk del go", "apk del go && go clean -cache"), "disproven", ("127",))
+    check(original, original.replace("&& apk del go", "&& go clean -cache && apk del go"), "proven")
+    virtual = "FROM alpine\nRUN apk add --virtual .build-deps go gcc && go build ./... && apk del .build-deps\n"
+    check(virtual, virtual.replace("apk del .build-deps", "apk del .build-deps && go clean -cache"), "disproven")
+
+
+# Declared cache cleanups: the only difference a safe fix may make.
+@needs_sandbox
+@pytest.mark.parametrize(("original", "fixed"), [
+    ("FROM python\nRUN pip install flask\n", "FROM python\nRUN pip install --no-cache-dir flask\n"),
+    ("FROM alpine\nRUN apk add curl\n", "FROM alpine\nRUN apk add --no-cache curl\n"),
+    ("FROM debian\nRUN apt-get update && apt-get install -y curl\n",
+     "FROM debian\nRUN apt-get update && apt-get install -y curl && apt-get clean && rm -rf /var/lib/apt/lists/*\n"),
+    ("FROM node\nRUN npm ci\n", "FROM node\nRUN npm ci && npm cache clean --force\n"),
+    ("FROM golang\nRUN go build ./...\n", "FROM golang\nRUN go build ./... && go clean -cache\n"),
+    ("FROM python\nRUN pip install flask\n", "FROM python\nRUN pip install flask && pip cache purge\n"),
+])
+def test_declared_cache_cleanups_are_allowed(original: str, fixed: str) -> None:
+    check(original, fixed, "proven")
+
+
+@needs_sandbox
+@pytest.mark.parametrize("fixed", [
+    "FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /tmp/*\n",  # not a cache
+    "FROM debian\nRUN apt-get update && apt-get install -y curl && apt-get autoremove -y\n",
+    "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n",  # not a cache flag
+])
+def test_anything_else_added_is_a_difference(fixed: str) -> None:
+    check("FROM debian\nRUN apt-get update && apt-get install -y curl\n", fixed, "disproven")
+
+
+def test_declared_cache_commands_are_exact() -> None:
+    assert is_cache_command("/usr/bin/rm", ("-rf", "/var/lib/apt/lists/x_Packages", "/var/lib/apt/lists/partial"), "/")
+    assert is_cache_command("/usr/bin/rm", ("-rf", "lists"), "/var/lib/apt")
+    assert not is_cache_command("/usr/bin/rm", ("-rf", "/var/lib/apt/lists/../../dpkg"), "/")
+    assert not is_cache_command("/usr/bin/rm", ("-rf", "/var/lib/apt/lists/*", "/opt/app"), "/")
+    assert not is_cache_command("/usr/bin/npm", ("cache", "clean"), "/")  # npm refuses without --force
+    assert without_cache_flags("/usr/local/bin/pip3.12", ("install", "--no-cache-dir", "x")) == ("install", "x")
+    assert without_cache_flags("/usr/bin/apt-get", ("install", "--no-cache")) == ("install", "--no-cache")
+
+
+# How the builder runs a RUN: SHELL, exec form, heredocs, WORKDIR, ENV/ARG, USER.
+@needs_sandbox
+def test_shell_instruction_is_respected() -> None:
+    pipefail = 'FROM debian\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN curl -fsSL https://x | tar -xz\n'
+    check(pipefail, pipefail.replace('SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n', ""), "disproven")
+
+
+@needs_sandbox
+def test_exec_form_and_heredoc_runs() -> None:
+    check('FROM debian\nRUN ["sh", "-c", "make && make install"]\n',
+          'FROM debian\nRUN ["sh", "-c", "make; make install"]\n', "disproven")
+    check('FROM debian\nRUN ["make", "install"]\n', 'FROM debian\nRUN make install\n', "proven")
+    heredoc = "FROM debian\nRUN <<EOF\nset -e\nmake\nmake install\nEOF\n"
+    check(heredoc, heredoc.replace("set -e\n", ""), "disproven")
+    check(heredoc, "FROM debian\nRUN set -e; make; make install\n", "proven")
+
+
+@needs_sandbox
+def test_workdir_env_arg_and_user_reach_the_commands() -> None:
+    base = "FROM debian\nARG MODE=release\nENV CC=gcc\nWORKDIR /src\nUSER app\nRUN make $MODE\n"
+    check(base, base.replace("WORKDIR /src", "WORKDIR /srv"), "disproven", ("/srv",))
+    check(base, base.replace("ENV CC=gcc", "ENV CC=clang"), "disproven", ("environment",))
+    check(base, base.replace("USER app", "USER root"), "disproven", ("runs as",))
+    check(base, base.replace("ARG MODE=release", "ARG MODE=debug"), "disproven")
+
+
+@needs_sandbox
+def test_copied_files_and_directories_exist_later() -> None:
+    text = "FROM debian\nWORKDIR /app\nCOPY . .\nCOPY run.sh /usr/local/bin/\nRUN ./configure && cd /app && run.sh\n"
+    verdict = prove(text, text.replace("&& run.sh", "&& run.sh && true"))
+    assert verdict.proven, verdict
+
+
+# What the harness cannot run is never proven.
+@needs_sandbox
+@pytest.mark.parametrize(("original", "category"), [
+    ('FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir\nRUN echo x\n', "not a POSIX shell"),
+    ('FROM debian\nSHELL ["powershell", "-Command"]\nRUN Get-Item x\nRUN echo x\n', "not a POSIX shell"),
+    ('FROM debian\nSHELL ["/bin/zsh", "-c"]\nRUN make\nRUN echo x\n', "shell not available"),
+    ("FROM debian\nRUN ${BUILD_TOOL:-gmake} all\nRUN echo x\n", "gap: command not found"),
+    ("FROM debian\nRUN . ./env.sh\nRUN echo x\n", "gap"),
+])
+def test_what_cannot_run_is_unprovable(original: str, category: str) -> None:
+    verdict = prove(original, original.replace("\nRUN echo x", " && echo x"))
+    assert verdict.status == "unprovable" and verdict.category.startswith(category), verdict
+
+
+def test_unparsable_text_is_unprovable() -> None:
+    with pytest.raises(Unprovable, match="does not parse"):
+        plan("FROM debian\nRUN <<EOF\nmake\n")
+
+
+@needs_sandbox
+def test_builtins_run_for_real_and_commands_are_stubs() -> None:
+    # `[ -d ]` sees the directory mkdir made; the stub of `test`'s external twin is not used.
+    text = "FROM debian\nRUN mkdir -p /opt/x && [ -d /opt/x ] && touch /opt/x/ok\n"
+    check(text, text.replace("[ -d /opt/x ]", "[ -d /opt/y ]"), "disproven")
+
+
+@needs_sandbox
+def test_a_difference_under_one_shell_only_is_found() -> None:
+    # `echo -e` is a builtin whose output differs between dash and bash; what it writes is a
+    # file the build leaves, compared at the end of the stage.
+    original = "FROM debian\nRUN printf 'a\\n' > /etc/motd\n"
+    verdict = prove(original, "FROM debian\nRUN echo -e 'a' > /etc/motd\n")
+    assert verdict.disproven and "under dash" in verdict.reason, verdict

@@ -1,0 +1,285 @@
+"""A Dockerfile as the harness builds it: per stage, the steps that run or touch the root.
+
+Stages are built in file order (as the classic builder does; BuildKit skips stages the
+target does not need, which can only hide differences), each from a fresh root or, when it
+is built ``FROM`` an earlier stage, from a copy of that stage's finished root. Steps:
+
+- ``RunStep``: the argv the builder executes (``SHELL`` + script for shell form, the heredoc
+  body when the RUN is only a heredoc, the JSON array for exec form), in the stage's
+  ``WORKDIR``, with its ``ENV`` and ``ARG`` values (defaults) in the environment;
+- ``DirStep``: ``WORKDIR`` creates its directory (and RUN mount targets exist);
+- ``CopyStep``: ``COPY``/``ADD`` destinations exist afterwards (directories, and empty stub
+  files for file sources), so later ``cd`` and tests see them.
+
+What the harness cannot run raises ``Unprovable`` with the reason (a PowerShell/cmd SHELL, a
+shell it does not have, a heredoc run by another interpreter, a file that does not parse).
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from dockopt.model import Build, Run, Variable, build_model, substitute
+from dockopt.syntax import Instruction, parse
+from tests.trace import world
+from tests.trace.sandbox import Layout
+
+
+class Unprovable(Exception):
+    """The harness cannot run this build; the message says why (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunStep:
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    cwd: str
+    user: str
+    line: int
+    index: int  # the instruction's position in the document (for the common-prefix shortcut)
+
+
+@dataclass(frozen=True, slots=True)
+class DirStep:
+    path: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class CopyStep:
+    dest: str  # absolute
+    sources: tuple[str, ...]
+    into_dir: bool  # the destination is a directory (trailing /, several or directory sources)
+    index: int
+
+
+Step = RunStep | DirStep | CopyStep
+
+
+@dataclass(slots=True)
+class StagePlan:
+    index: int
+    base: int | None  # the earlier stage it is built FROM, if any
+    steps: list[Step] = field(default_factory=list)
+    workdir: str = "/"
+    user: str = "root"
+
+
+@dataclass(slots=True)
+class Plan:
+    stages: list[StagePlan]
+    texts: list[str]  # every script and argv word, for the layout
+    instruction_texts: list[str]  # every instruction's source text, in order
+
+
+POSIX_SHELL_NAMES = {"sh": "/bin/sh", "ash": "/bin/sh", "dash": "/usr/bin/dash", "bash": "/bin/bash"}
+NON_POSIX = {"cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh", "pwsh.exe"}
+UNAVAILABLE_SHELLS = {"zsh", "ksh", "mksh", "busybox", "fish", "csh", "tcsh"}
+
+
+def _shell_argv(argv: list[str]) -> list[str]:
+    """The shell the builder would start, mapped to the harness's (or Unprovable)."""
+    name = posixpath.basename(argv[0]).lower()
+    if name in NON_POSIX:
+        raise Unprovable(f"runs {argv[0]} (not a POSIX shell)")
+    if name in UNAVAILABLE_SHELLS:
+        raise Unprovable(f"runs {argv[0]}, which the harness does not have")
+    if name in POSIX_SHELL_NAMES:
+        mapped = argv[0] if argv[0].startswith("/") and name != "ash" else POSIX_SHELL_NAMES[name]
+        return [mapped, *argv[1:]]
+    return argv
+
+
+def _run_argv(run: Run) -> list[str]:
+    ins = run.instruction
+    if ins.is_json:
+        argv = list(ins.values)
+        if not argv:
+            raise Unprovable(f"line {ins.start_line}: an empty exec-form RUN")
+        return _shell_argv(argv)
+    if not run.shell:
+        raise Unprovable(f"line {ins.start_line}: an empty SHELL")
+    shell = _shell_argv(list(run.shell))
+    source = run.source
+    if source is None:
+        raise Unprovable(f"line {ins.start_line}: the builder runs it with {run.shell[0]}")
+    script = source.text
+    heredoc_only = len(ins.heredocs) == 1 and re.fullmatch(r"\d*<<-?\s*\S+", ins.args_text.strip()) is not None
+    if heredoc_only and script.startswith("#!"):
+        # BuildKit runs a heredoc with a shebang as a file, by that interpreter.
+        line = script.split("\n", 1)[0][2:].split()
+        if not line:
+            raise Unprovable(f"line {ins.start_line}: a heredoc with an empty shebang")
+        interpreter = _shell_argv(line[:1])
+        if posixpath.basename(line[0]) not in POSIX_SHELL_NAMES:
+            raise Unprovable(f"line {ins.start_line}: a heredoc run by {line[0]}")
+        return [*interpreter, *line[1:2], "-c", script]
+    return [*shell, script]
+
+
+def _declare_args(ins: Instruction, scope: dict[str, Variable], global_args: dict[str, Variable]) -> None:
+    for word in ins.values:
+        name, eq, value = word.partition("=")
+        if eq:
+            scope[name] = Variable(name, substitute(value.strip("\"'"), scope), "arg", ins)
+        else:
+            scope[name] = global_args.get(name, Variable(name, None, "arg", ins))
+
+
+def _declare_env(ins: Instruction, scope: dict[str, Variable]) -> None:
+    values = ins.values
+    for i in range(0, len(values) - 2, 3):
+        value = values[i + 1]
+        if values[i + 2] == "=" and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        scope[values[i]] = Variable(values[i], substitute(value, scope), "env", ins)
+
+
+def _resolve(path: str, workdir: str) -> str:
+    return posixpath.normpath(posixpath.join(workdir, path)) if path else workdir
+
+
+def plan(text: str) -> Plan:
+    document = parse(text)
+    if document.errors:
+        raise Unprovable(f"does not parse: line {document.errors[0].line}: {document.errors[0].message}")
+    build = build_model(document)
+    if not build.stages:
+        raise Unprovable("no stage")
+    index_of = {id(ins): i for i, ins in enumerate(document.instructions)}
+    stages: list[StagePlan] = []
+    texts: list[str] = []
+    for stage in build.stages:
+        base = stage.base_stage.index if stage.base_stage is not None else None
+        current = StagePlan(stage.index, base)
+        if base is not None:
+            current.workdir, current.user = stages[base].workdir, stages[base].user
+        scope: dict[str, Variable] = {}
+        if stage.base_stage is not None:
+            for run in stage.base_stage.runs[-1:]:
+                scope = {k: v for k, v in run.scope.items() if v.kind == "env"}
+        for ins in stage.instructions:
+            _step(build, ins, index_of[id(ins)], current, scope, texts)
+        stages.append(current)
+    return Plan(stages, texts, [ins.text for ins in document.instructions])
+
+
+def _step(build: Build, ins: Instruction, index: int, stage: StagePlan, scope: dict[str, Variable],
+          texts: list[str]) -> None:
+    name = ins.name
+    if name == "ARG":
+        _declare_args(ins, scope, build.global_args)
+    elif name == "ENV":
+        _declare_env(ins, scope)
+    elif name == "WORKDIR" and ins.values:
+        value = substitute(ins.values[0], scope) or ins.values[0]
+        stage.workdir = _resolve(value, stage.workdir)
+        stage.steps.append(DirStep(stage.workdir, index))
+    elif name == "USER" and ins.values:
+        stage.user = substitute(ins.values[0], scope) or ins.values[0]
+    elif name in ("COPY", "ADD"):
+        _copy(ins, index, stage, scope)
+    elif name == "RUN":
+        run = build.run_of(ins)
+        assert run is not None
+        for mount in run.mounts:
+            target = mount.get("target") or mount.get("dst") or mount.get("destination")
+            if mount.get("type") == "secret":
+                path = target or f"/run/secrets/{mount.get('id', '')}"
+                stage.steps.append(CopyStep(_resolve(path, stage.workdir), (path,), False, index))
+            elif target:
+                stage.steps.append(DirStep(_resolve(target, stage.workdir), index))
+        argv = _run_argv(run)
+        texts.extend(argv)
+        env = dict(world.BASE_ENV)
+        env.update(run.env())
+        stage.steps.append(RunStep(tuple(argv), tuple(sorted(env.items())), stage.workdir, stage.user,
+                                   ins.start_line, index))
+
+
+_ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$")
+
+
+def _copy(ins: Instruction, index: int, stage: StagePlan, scope: dict[str, Variable]) -> None:
+    values = list(ins.values)
+    if ins.heredocs:
+        values = [h.name for h in ins.heredocs] + values[-1:]
+    if len(values) < 2:
+        return
+    *sources, dest_written = values
+    dest = substitute(dest_written, scope) or dest_written
+    into_dir = (dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
+                or any(_looks_like_dir(s) for s in sources)
+                or (ins.name == "ADD" and any(_ARCHIVE.search(s) and "://" not in s for s in sources)))
+    stage.steps.append(CopyStep(_resolve(dest, stage.workdir), tuple(sources), into_dir, index))
+
+
+def _looks_like_dir(source: str) -> bool:
+    base = posixpath.basename(source.rstrip("/"))
+    return source.endswith("/") or source in (".", "./") or any(c in source for c in "*?[") or "." not in base
+
+
+# --- the layout: which stubs, directories and files a root starts with ---------------------
+
+_NAME = re.compile(r"(?<![\w$./@%+-])([A-Za-z_][\w.+-]{0,63})(?![\w])")
+_COMMAND_POSITION = (r"(?:^|[;&|(){}!`\"'\n]|\$\(|\b(?:then|do|else|elif|exec|command|nohup|sudo|time|xargs|env)\b)"
+                     r"\s*(?:\w+=\S*\s+)*")
+_ABSOLUTE_COMMAND = re.compile(_COMMAND_POSITION + r"(/[^\s;&|()<>\"'`$*?\[\]]+)")
+_RELATIVE_COMMAND = re.compile(_COMMAND_POSITION + r"((?:\.{1,2}/|[\w.-]+/)[^\s;&|()<>\"'`$*?\[\]]*[\w.-])")
+_CD_TARGET = re.compile(r"(?:^|[;&|(){}\s])cd\s+([\"']?)(/[^\s;&|()<>\"'`*?]+)\1")
+# A file a script runs with a shell (``sh ./build.sh``): a stub file there, which the shell
+# reads as a script that does nothing.
+_SHELL_OPERAND = re.compile(r"(?:^|[;&|(){}\s])(?:sh|bash|dash|ash)\s+(?:-\w+\s+)*([\w./-]*[\w-]\.sh|\.{0,2}/[^\s;&|()<>\"'`$*?]+)")
+_REDIRECT_TARGET = re.compile(r"(?<![<>&\d])\d?>>?\s*([\"']?)(/[^\s;&|()<>\"'`$*?]+)\1")
+_SOURCED = re.compile(r"(?:^|[;&|(){}\s])(?:\.|source)\s+([\"']?)(/[^\s;&|()<>\"'`$*?]+)\1")
+
+
+def layout(*plans: Plan) -> tuple[Layout, frozenset[str]]:
+    """The initial root for both sides (the union of what their scripts name), and the
+    relative command paths (``./configure``) to place in every directory the harness makes."""
+    names: set[str] = set()
+    paths: set[str] = set()
+    relative: set[str] = set()
+    dirs: set[str] = set()
+    files: set[str] = set()
+    everything = "\n".join(t for p in plans for t in p.texts)
+    for p in plans:
+        for stage in p.stages:
+            for step in stage.steps:
+                if isinstance(step, RunStep):
+                    _scan(step, names, paths, relative, dirs, files, everything)
+    return Layout(frozenset(names), frozenset(paths), frozenset(dirs), frozenset(files)), frozenset(relative)
+
+
+def _scan(step: RunStep, names: set[str], paths: set[str], relative: set[str], dirs: set[str], files: set[str],
+          everything: str) -> None:
+    env = {k: Variable(k, v, "env", None) for k, v in step.env}
+    for word in step.argv:
+        names.update(_NAME.findall(word))
+        for match in _ABSOLUTE_COMMAND.finditer(word):
+            paths.add(match.group(1))
+        for match in _RELATIVE_COMMAND.finditer(word):
+            relative.add(match.group(1))
+        for match in _CD_TARGET.finditer(word):
+            target = substitute(match.group(2), env)
+            if target and "$" not in target and not _created_by_script(target, everything):
+                dirs.add(posixpath.normpath(target))
+        for match in _SOURCED.finditer(word):
+            files.add(match.group(2))
+        for match in _SHELL_OPERAND.finditer(word):
+            (paths if match.group(1).startswith("/") else relative).add(match.group(1))
+        for match in _REDIRECT_TARGET.finditer(word):
+            parent = posixpath.dirname(match.group(2))
+            if parent not in ("/", "/dev", "/proc") and not parent.startswith(("/dev/", "/proc/")) \
+                    and not _created_by_script(parent, everything):
+                dirs.add(parent)
+    if step.argv and "/" not in step.argv[0]:
+        names.add(step.argv[0])
+
+
+def _created_by_script(path: str, everything: str) -> bool:
+    """Whether a script creates the directory itself (then creating it first would break it)."""
+    escaped = re.escape(path.rstrip("/"))
+    return re.search(r"\b(mkdir|clone|mv|cp|ln|tar|unzip)\b[^;&|\n]*\s[\"']?" + escaped + r"/?[\"']?(?=[\s;&|)]|$)",
+                     everything) is not None

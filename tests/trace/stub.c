@@ -1,0 +1,460 @@
+/* The trace harness's command stub (tests/trace, see sandbox.py).
+ *
+ * Inside a harness root every external command name is a two-byte-program file
+ * "#!/.trace/stub", so the kernel runs this program with argv = [/.trace/stub, PATH, args...]
+ * where PATH is the command as the shell resolved it.  It
+ *   1. decides its exit status: the scenario's status when it is the invocation the scenario
+ *      makes fail (/.trace/fail: status, occurrence, key; /.trace/count counts that key),
+ *      otherwise what the small world model says (apt-get install without package lists: 100),
+ *      otherwise 0;
+ *   2. when it succeeds, applies the world model's effects (mkdir, apt lists, package
+ *      add/remove of the toolchain binaries listed in /.trace/packages, rm under the apt lists,
+ *      git clone's directory);
+ *   3. appends one record to /.trace/log (a single write: concurrent pipeline members do not
+ *      interleave) and exits.
+ * A record is a sequence of "LEN:BYTES" fields ended by "\n": status, path, argc, args...,
+ * cwd, umask, stdin pipe inode, stdout pipe inode, envc, NAME=VALUE...
+ * The policy (which flags are cache flags, which packages own which binaries) is written by
+ * the Python side; this file is only the mechanism.  It must stay free of output on stdout.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define LOG "/.trace/log"
+#define FAIL "/.trace/fail"
+#define COUNT "/.trace/count"
+#define CACHEFLAGS "/.trace/cacheflags"
+#define PACKAGES "/.trace/packages"
+#define GROUPS "/.trace/groups/"
+#define LISTS "/var/lib/apt/lists"
+#define LOG_LIMIT (4L << 20)
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} buf;
+
+static void put(buf *b, const void *p, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = realloc(b->data, b->cap);
+        if (!b->data) _exit(125);
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void field(buf *b, const char *s, size_t n) {
+    char head[32];
+    int k = snprintf(head, sizeof head, "%zu:", n);
+    put(b, head, (size_t)k);
+    put(b, s, n);
+}
+
+static void sfield(buf *b, const char *s) { field(b, s, strlen(s)); }
+
+static void nfield(buf *b, long v) {
+    char num[32];
+    snprintf(num, sizeof num, "%ld", v);
+    sfield(b, num);
+}
+
+static char *slurp(const char *path, size_t *len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    buf b = {0};
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0) put(&b, chunk, (size_t)n);
+    close(fd);
+    put(&b, "", 1);
+    *len = b.len - 1;
+    return b.data;
+}
+
+static const char *base(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* --- the key: path, arguments without the declared cache flags, cwd ---------------------- */
+
+static char *cache_flags;  /* "name\tflag\n" lines, read once */
+
+static int is_cache_flag(const char *name, const char *arg) {
+    if (!cache_flags) {
+        size_t len;
+        cache_flags = slurp(CACHEFLAGS, &len);
+        if (!cache_flags) cache_flags = "";
+    }
+    size_t nlen = strlen(name), alen = strlen(arg);
+
+    for (const char *line = cache_flags; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t llen = end ? (size_t)(end - line) : strlen(line);
+        const char *tab = memchr(line, '\t', llen);
+        if (tab) {
+            size_t plen = (size_t)(tab - line);
+            /* "pip*" matches pip, pip3, pip3.12: a trailing '*' is a prefix match */
+            int named = plen && line[plen - 1] == '*' ? nlen >= plen - 1 && !strncmp(line, name, plen - 1)
+                                                       : plen == nlen && !strncmp(line, name, nlen);
+            if (named && llen - plen - 1 == alen && !strncmp(tab + 1, arg, alen)) return 1;
+        }
+        line += llen + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+static void key(buf *b, int argc, char **argv, const char *cwd) {
+    const char *name = base(argv[1]);
+    int kept = 0;
+    for (int i = 2; i < argc; i++) kept += !is_cache_flag(name, argv[i]);
+    sfield(b, argv[1]);
+    nfield(b, kept);
+    for (int i = 2; i < argc; i++)
+        if (!is_cache_flag(name, argv[i])) sfield(b, argv[i]);
+    sfield(b, cwd);
+}
+
+/* The scenario's failing invocation: FAIL holds "status\noccurrence\n" then the key. */
+static int scenario_status(int argc, char **argv, const char *cwd) {
+    size_t len;
+    char *spec = slurp(FAIL, &len);
+    if (!spec) return 0;
+    char *rest;
+    long status = strtol(spec, &rest, 10);
+    long occurrence = strtol(rest + 1, &rest, 10);
+    rest += 1;
+    buf mine = {0};
+    key(&mine, argc, argv, cwd);
+    int match = (size_t)(spec + len - rest) == mine.len && memcmp(rest, mine.data, mine.len) == 0;
+    free(spec);
+    free(mine.data);
+    if (!match) return 0;
+    int fd = open(COUNT, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return 0;
+    flock(fd, LOCK_EX);
+    char num[32] = {0};
+    ssize_t n = read(fd, num, sizeof num - 1);
+    long seen = n > 0 ? strtol(num, NULL, 10) : 0;
+    int k = snprintf(num, sizeof num, "%ld\n", seen + 1);
+    if (pwrite(fd, num, (size_t)k, 0) < 0) status = 125;
+    close(fd);
+    return seen == occurrence ? (int)status : 0;
+}
+
+/* --- the world model's effects ------------------------------------------------------------ */
+
+static void mkdirs(const char *path) {
+    char *copy = strdup(path);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        mkdir(copy, 0755);
+        *p = '/';
+    }
+    mkdir(copy, 0755);
+    free(copy);
+}
+
+static int cmd_mkdir(int n, char **args) {
+    int parents = 0, operands = 0, status = 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        if (!operands && strcmp(a, "--") == 0) { operands = 1; continue; }
+        if (!operands && strncmp(a, "--", 2) == 0) {
+            if (strcmp(a, "--parents") == 0) parents = 1;
+            else if (strcmp(a, "--mode") == 0) i++;
+            continue;
+        }
+        if (!operands && a[0] == '-' && a[1]) {
+            for (const char *c = a + 1; *c; c++) {
+                if (*c == 'p') parents = 1;
+                if (*c == 'm') { if (!c[1]) i++; break; }
+            }
+            continue;
+        }
+        if (parents) { mkdirs(a); continue; }
+        if (mkdir(a, 0755) != 0) {
+            fprintf(stderr, "mkdir: cannot create directory '%s': %s\n", a, strerror(errno));
+            status = 1;
+        }
+    }
+    return status;
+}
+
+static int lists_populated(void) {
+    DIR *dir = opendir(LISTS);
+    if (!dir) return 0;
+    struct dirent *e;
+    int found = 0;
+    while ((e = readdir(dir)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "partial") &&
+            strcmp(e->d_name, "lock") && strcmp(e->d_name, "auxfiles"))
+            found = 1;
+    closedir(dir);
+    return found;
+}
+
+static const char *bin_dirs[] = {"/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/", NULL};
+
+/* add (1) or remove (0) the binaries /.trace/packages lists for this package. */
+static void package(const char *spec, int add) {
+    char name[256];
+    size_t k = strcspn(spec, "=<>~:");
+    if (k >= sizeof name) return;
+    memcpy(name, spec, k);
+    name[k] = 0;
+    size_t len;
+    char *table = slurp(PACKAGES, &len);
+    if (!table) return;
+    char *lines;
+    for (char *line = strtok_r(table, "\n", &lines); line; line = strtok_r(NULL, "\n", &lines)) {
+        char *save, *word = strtok_r(line, " ", &save);
+        if (!word || strcmp(word, name)) continue;
+        while ((word = strtok_r(NULL, " ", &save))) {
+            char path[512];
+            if (add) {
+                snprintf(path, sizeof path, "/usr/bin/%s", word);
+                int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+                if (fd >= 0) { if (write(fd, "#!/.trace/stub\n", 15) < 0) {} close(fd); }
+            } else {
+                for (int d = 0; bin_dirs[d]; d++) {
+                    snprintf(path, sizeof path, "%s%s", bin_dirs[d], word);
+                    unlink(path);
+                }
+            }
+        }
+    }
+    free(table);
+}
+
+/* A package manager's arguments: the subcommand and its operands, options skipped. */
+static int operands(int n, char **args, const char *const *valued, char **out) {
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        if (a[0] == '-') {
+            for (int v = 0; valued[v]; v++)
+                if (strcmp(a, valued[v]) == 0) { i++; break; }
+            continue;
+        }
+        out[count++] = args[i];
+    }
+    return count;
+}
+
+static int cmd_apt(int n, char **args) {
+    static const char *const valued[] = {"-o", "-c", "-t", "-a", "--option", "--config-file",
+                                         "--target-release", "--default-release", NULL};
+    char **ops = calloc((size_t)n + 1, sizeof *ops);
+    int count = operands(n, args, valued, ops), status = 0;
+    const char *sub = count ? ops[0] : "";
+    if (strcmp(sub, "update") == 0) {
+        mkdirs(LISTS "/partial");
+        int fd = open(LISTS "/deb.debian.org_debian_dists_stable_main_binary-amd64_Packages",
+                      O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) close(fd);
+    } else if (!strcmp(sub, "install") || !strcmp(sub, "reinstall") || !strcmp(sub, "build-dep") ||
+               !strcmp(sub, "source") || !strcmp(sub, "download")) {
+        int wants = 0;
+        for (int i = 1; i < count; i++) wants += ops[i][0] != '.' && ops[i][0] != '/';
+        if (wants && !lists_populated()) {
+            fprintf(stderr, "E: Unable to locate package %s\n", ops[1]);
+            status = 100;
+        } else {
+            for (int i = 1; i < count; i++) package(ops[i], 1);
+        }
+    } else if (!strcmp(sub, "remove") || !strcmp(sub, "purge") || !strcmp(sub, "autoremove")) {
+        for (int i = 1; i < count; i++) package(ops[i], 0);
+    }
+    free(ops);
+    return status;
+}
+
+static void group_file(char *path, size_t size, const char *group) {
+    snprintf(path, size, GROUPS "%s", group);
+    for (char *p = path + strlen(GROUPS); *p; p++)
+        if (*p == '/') *p = '_';
+}
+
+static int cmd_apk(int n, char **args) {
+    static const char *const valued[] = {"-X", "--repository", "-p", "--root", "--arch", "--cache-dir",
+                                         "--keys-dir", "--repositories-file", "-t", "--virtual", NULL};
+    char **ops = calloc((size_t)n + 1, sizeof *ops);
+    int count = operands(n, args, valued, ops);
+    const char *sub = count ? ops[0] : "";
+    if (strcmp(sub, "add") == 0) {
+        const char *virtual = NULL;
+        for (int i = 0; i + 1 < n; i++)
+            if (!strcmp(args[i], "-t") || !strcmp(args[i], "--virtual")) virtual = args[i + 1];
+        if (virtual) {
+            char path[512];
+            group_file(path, sizeof path, virtual);
+            int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            for (int i = 1; fd >= 0 && i < count; i++) {
+                if (write(fd, ops[i], strlen(ops[i])) < 0 || write(fd, "\n", 1) < 0) break;
+            }
+            if (fd >= 0) close(fd);
+        }
+        for (int i = 1; i < count; i++) package(ops[i], 1);
+    } else if (strcmp(sub, "del") == 0) {
+        for (int i = 1; i < count; i++) {
+            char path[512];
+            size_t len;
+            group_file(path, sizeof path, ops[i]);
+            char *members = slurp(path, &len);
+            if (!members) { package(ops[i], 0); continue; }
+            char *save;
+            for (char *m = strtok_r(members, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) package(m, 0);
+            free(members);
+        }
+    }
+    free(ops);
+    return 0;
+}
+
+static int cmd_yum(int n, char **args) {
+    static const char *const valued[] = {"--setopt", "--enablerepo", "--disablerepo", "-x", "--exclude",
+                                         "--installroot", "--releasever", NULL};
+    char **ops = calloc((size_t)n + 1, sizeof *ops);
+    int count = operands(n, args, valued, ops);
+    const char *sub = count ? ops[0] : "";
+    int add = !strcmp(sub, "install"), del = !strcmp(sub, "remove") || !strcmp(sub, "erase");
+    for (int i = 1; (add || del) && i < count; i++) package(ops[i], add);
+    free(ops);
+    return 0;
+}
+
+/* rm deletes for real only under the apt lists (the one cache a later step reads in the model). */
+static void remove_tree(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *dir = opendir(path);
+        struct dirent *e;
+        while (dir && (e = readdir(dir))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char child[4096];
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            remove_tree(child);
+        }
+        if (dir) closedir(dir);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int cmd_rm(int n, char **args, const char *cwd) {
+    int operands_only = 0;
+    for (int i = 0; i < n; i++) {
+        if (!operands_only && args[i][0] == '-') { operands_only = !strcmp(args[i], "--"); continue; }
+        char path[4096];
+        if (args[i][0] == '/') snprintf(path, sizeof path, "%s", args[i]);
+        else snprintf(path, sizeof path, "%s/%s", cwd, args[i]);
+        char *p;
+        while ((p = strstr(path, "//"))) memmove(p, p + 1, strlen(p));
+        if (strncmp(path, LISTS "/", sizeof LISTS) == 0 && !strstr(path, "/.."))
+            remove_tree(path);
+    }
+    return 0;
+}
+
+static int cmd_git(int n, char **args) {
+    int i = 0;
+    while (i < n && args[i][0] == '-') i += (!strcmp(args[i], "-C") || !strcmp(args[i], "-c")) ? 2 : 1;
+    if (i >= n || strcmp(args[i], "clone")) return 0;
+    static const char *const valued[] = {"-b", "--branch", "--depth", "-o", "--origin", "-c", "--config",
+                                         "--reference", "-j", "--jobs", "--filter", "-u", "--upload-pack",
+                                         "--separate-git-dir", "--shallow-since", NULL};
+    char **ops = calloc((size_t)n + 1, sizeof *ops);
+    int count = operands(n - i - 1, args + i + 1, valued, ops);
+    if (count >= 2) {
+        mkdirs(ops[1]);
+    } else if (count == 1) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s", ops[0]);
+        size_t len = strlen(dir);
+        while (len && dir[len - 1] == '/') dir[--len] = 0;
+        if (len > 4 && !strcmp(dir + len - 4, ".git")) dir[len - 4] = 0;
+        if (*base(dir)) mkdir(base(dir), 0755);
+    }
+    free(ops);
+    return 0;
+}
+
+static int effects(int argc, char **argv, const char *cwd) {
+    const char *name = base(argv[1]);
+    int n = argc - 2;
+    char **args = argv + 2;
+    if (!strcmp(name, "mkdir")) return cmd_mkdir(n, args);
+    if (!strcmp(name, "apt-get") || !strcmp(name, "apt")) return cmd_apt(n, args);
+    if (!strcmp(name, "apk")) return cmd_apk(n, args);
+    if (!strcmp(name, "yum") || !strcmp(name, "dnf") || !strcmp(name, "microdnf")) return cmd_yum(n, args);
+    if (!strcmp(name, "rm")) return cmd_rm(n, args, cwd);
+    if (!strcmp(name, "git")) return cmd_git(n, args);
+    return 0;
+}
+
+/* --- the record ----------------------------------------------------------------------------- */
+
+static long pipe_inode(int fd) {
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) ? (long)st.st_ino : 0;
+}
+
+static int skipped_env(const char *entry) {
+    static const char *const names[] = {"_", "PWD", "OLDPWD", "SHLVL", NULL};
+    for (int i = 0; names[i]; i++) {
+        size_t k = strlen(names[i]);
+        if (strncmp(entry, names[i], k) == 0 && entry[k] == '=') return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return 127;
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "?");
+    int log = open(LOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    struct stat st;
+    if (log < 0 || fstat(log, &st) != 0 || st.st_size > LOG_LIMIT) return 127;
+
+    int status = scenario_status(argc, argv, cwd);
+    if (status == 0) status = effects(argc, argv, cwd);
+
+    mode_t mask = umask(0);
+    umask(mask);
+    char octal[16];
+    snprintf(octal, sizeof octal, "%04o", (unsigned)mask);
+
+    buf rec = {0};
+    nfield(&rec, status);
+    sfield(&rec, argv[1]);
+    nfield(&rec, argc - 2);
+    for (int i = 2; i < argc; i++) sfield(&rec, argv[i]);
+    sfield(&rec, cwd);
+    sfield(&rec, octal);
+    nfield(&rec, pipe_inode(0));
+    nfield(&rec, pipe_inode(1));
+    long envc = 0;
+    for (char **e = environ; *e; e++) envc += !skipped_env(*e);
+    nfield(&rec, envc);
+    for (char **e = environ; *e; e++)
+        if (!skipped_env(*e)) sfield(&rec, *e);
+    put(&rec, "\n", 1);
+    if (write(log, rec.data, rec.len) < 0) return 125;
+    return status;
+}

@@ -1,0 +1,69 @@
+"""What the stubbed world knows: the initial filesystem and the few command effects it models.
+
+Every external command is a stub that records its invocation and does nothing, except this
+small, explicit model (the mechanism is in ``stub.c``):
+
+- ``mkdir`` creates directories (``-p`` too), so a later ``cd`` into them works and a leaked
+  ``cd`` shows up in the recorded working directories;
+- the apt package lists start populated (a base image that has them; official Debian images
+  do not, but a file whose install steps rely on a base with lists should still run to the
+  end in the harness): ``apt-get update`` fills them, ``rm`` under /var/lib/apt/lists really
+  deletes, and ``apt-get install PKG`` fails with 100 ("Unable to locate package") when they
+  are empty. That is how a cache cleanup placed before a later reader is caught;
+- package add/remove (apt-get/apk/yum/dnf) creates/deletes the binaries of the toolchain
+  packages below, so ``go clean -cache`` after ``apk del go`` fails with 127 as it would;
+  ``apk add --virtual NAME ...`` remembers its members for ``apk del NAME``;
+- ``git clone URL [DIR]`` creates DIR (the clone's directory), for the ``cd`` after it.
+
+Everything else (tar, cp, mv, ln, chmod, curl ...) changes nothing: both sides run the same
+stubs, so an effect both sides share need not be modelled; an effect a fix could move
+across a reader must be.
+"""
+from __future__ import annotations
+
+# Binaries a package provides (only toolchains and tools that fixes clean up after).
+PACKAGE_BINARIES: dict[str, tuple[str, ...]] = {
+    "go": ("go", "gofmt"),
+    "golang": ("go", "gofmt"),
+    "golang-go": ("go", "gofmt"),
+    "gcc": ("gcc", "cc"),
+    "g++": ("g++", "c++"),
+    "clang": ("clang",),
+    "make": ("make",),
+    "build-base": ("gcc", "cc", "g++", "c++", "make"),
+    "build-essential": ("gcc", "cc", "g++", "c++", "make"),
+    "nodejs": ("node",),
+    "npm": ("npm", "npx"),
+    "yarn": ("yarn",),
+    "py3-pip": ("pip", "pip3"),
+    "python3-pip": ("pip", "pip3"),
+    "git": ("git",),
+    "curl": ("curl",),
+    "wget": ("wget",),
+    "cargo": ("cargo",),
+    "rust": ("rustc", "cargo"),
+    "maven": ("mvn",),
+    "composer": ("composer",),
+}
+
+# Directories of the initial root (merged /usr: /bin, /sbin, /lib, /lib64 are links into it).
+SKELETON = (
+    "usr/bin", "usr/sbin", "usr/lib", "usr/lib64", "usr/local/bin", "usr/local/sbin", "usr/local/lib",
+    "usr/local/share", "usr/local/src", "usr/share", "usr/src", "usr/include",
+    "etc", "etc/apt/sources.list.d", "etc/apt/apt.conf.d", "etc/apt/preferences.d", "etc/apt/trusted.gpg.d",
+    "etc/apt/keyrings", "usr/share/keyrings", "etc/ssl/certs", "etc/profile.d", "etc/default", "etc/security",
+    "etc/ld.so.conf.d", "etc/dpkg/dpkg.cfg.d", "usr/local/etc", "usr/share/doc", "usr/share/man",
+    "tmp", "var/tmp", "var/log", "var/cache", "var/cache/apt/archives", "var/lib", "var/lib/apt/lists/partial",
+    "var/run", "run", "root", "home", "opt", "srv", "mnt", "media", "proc", "dev", "sys",
+)
+MERGED_USR_LINKS = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
+APT_LISTS_FILE = "var/lib/apt/lists/deb.debian.org_debian_dists_stable_main_binary-amd64_Packages"
+EMPTY_FILES = (APT_LISTS_FILE, "etc/os-release", "etc/passwd", "etc/group")
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+BASE_ENV = {"PATH": DEFAULT_PATH, "HOME": "/root", "HOSTNAME": "buildkitsandbox"}
+
+
+def package_table() -> str:
+    """The package table as the stub reads it (``package bin bin ...`` lines)."""
+    return "".join(f"{name} {' '.join(bins)}\n" for name, bins in PACKAGE_BINARIES.items())
