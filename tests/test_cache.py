@@ -479,3 +479,16 @@ def test_do301_copy_read_by_an_install_in_between() -> None:
     text = ("FROM python:3.12-slim\nCOPY storage storage\nCOPY kserve/pyproject.toml kserve/uv.lock kserve/\n"
             "RUN cd kserve && uv sync\nCOPY kserve kserve\nRUN cd kserve && uv sync\nRUN cd storage && uv sync\n")
     assert [d for d in findings(text, "DO301") if "storage" in d.message] == []
+
+
+@pytest.mark.parametrize("text", [
+    # gitpod's lang-rust: the registry is removed through the shell's $HOME
+    'FROM debian\nUSER gitpod\nRUN cargo install cargo-watch && rm -rf "$HOME/.cargo/registry"\n',
+    'FROM debian\nRUN cargo install cargo-watch && rm -rf "${HOME}/.cargo/registry"\n',
+    # sclorg's s2i images: pip's own wheel from a local directory downloads and builds nothing
+    "FROM python:3.12\nRUN pip install /opt/wheels/pip-* && rm -r /opt/wheels\n",
+    "FROM python:3.12\nRUN pip install --no-index /wheels/app-1.0-py3-none-any.whl\n",
+])
+def test_do102_more_caches_that_do_not_ship(text: str) -> None:
+    assert findings(text, "DO102") == []
+    assert findings("FROM python:3.12\nRUN pip install --no-deps -r /r.txt\n", "DO102") != []

@@ -93,7 +93,11 @@ def _of_run(run: Run) -> Iterator[Invocation]:
     script = run.script
     if source is None or script is None:
         return
-    yield from _from_script(script, source, run.env(), depth=0)
+    env = run.env()
+    # $HOME is the shell's, not an ARG/ENV: keep it symbolic (resolve() maps it to the user's home)
+    # instead of losing the word (`rm -rf "$HOME/.cargo/registry"` then removes nothing).
+    env.setdefault("HOME", "$HOME")
+    yield from _from_script(script, source, env, depth=0)
 
 
 def _from_script(script, source: ScriptSource, env: dict[str, str], depth: int) -> Iterator[Invocation]:  # type: ignore[no-untyped-def]

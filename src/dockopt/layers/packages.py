@@ -166,10 +166,26 @@ def _pip(inv: Invocation, state: ShellState) -> list[Effect]:
     if sub == "install":
         if inv.has("--no-cache-dir") or _env_true(state, "PIP_NO_CACHE_DIR") or _cached(cache, state):
             return []
+        if _local_only(inv):
+            return []  # nothing downloaded, nothing built: pip caches neither
         return effect(C, cache, inv, "pip-cache", sizes.PIP_CACHE_DEFAULT, detail="pip's download cache")
     if sub == "cache" and "purge" in inv.argv:
         return effect(R, cache, inv, "pip-cache")
     return []
+
+
+def _local_only(inv: Invocation) -> bool:
+    """``pip install /opt/wheels/pip-*.whl``: local wheel files with no dependencies to fetch
+    (``--no-index``/``--no-deps``, or pip's own bootstrap wheels: pip, setuptools, wheel)."""
+    if any(a is not None and (a in ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
+                              or a.startswith(("--requirement=", "--editable="))) for a in inv.argv):
+        return False
+    targets = [a for a in inv.argv[1:] if a is None or not a.startswith("-")]
+    if not targets or any(a is None or not a.startswith(("/", "./", "../")) for a in targets):
+        return False
+    if inv.has("--no-index", "--no-deps"):
+        return True
+    return all(a.rsplit("/", 1)[-1].startswith(("pip-", "setuptools-", "wheel-")) for a in targets)  # type: ignore[union-attr]
 
 
 def _uv(inv: Invocation, state: ShellState) -> list[Effect]:
