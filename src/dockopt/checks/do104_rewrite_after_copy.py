@@ -142,6 +142,8 @@ class RewriteAfterCopy(Rule):
         moved_over = _moved_over(ctx, stage, creator, remover, target.path)
         if moved_over is None:
             return None
+        if flag == "chown" and any(_changes_users(ctx, ins) for ins in moved_over):
+            return None  # COPY --chown looks the names up at the COPY: a user made in between is not there yet
         insert_at = creator.to_source(_keyword_end(creator))
         edits = (Edit(insert_at, insert_at, f" --{flag}={value}"), Edit(remover.line_start, remover.line_end, ""))
         needs_buildkit = flag == "chmod" and not uses_buildkit(ctx.document)
@@ -248,6 +250,19 @@ def _moved_over(ctx: LintContext, stage: Stage, creator: Instruction, remover: I
         elif ins.name not in ("COPY", "ADD"):
             return None
     return moved
+
+
+_USER_TOOLS = frozenset({"useradd", "adduser", "groupadd", "addgroup", "usermod", "groupmod"})
+
+
+def _changes_users(ctx: LintContext, ins: Instruction) -> bool:
+    """Whether a RUN may add or change users or groups (or cannot be read to tell)."""
+    run = ctx.build.run_of(ins)
+    if run is None or run.script is None or run.script.has_errors:
+        return True
+    layer = ctx.layers.layer_of(ins)
+    return any(inv.name in _USER_TOOLS for inv in ctx.invocations(run)) or layer is not None and any(
+        e.category == "user-db" for e in layer.effects)
 
 
 def _under(candidate: str, path: str) -> bool:
