@@ -488,6 +488,8 @@ def test_do301_copy_read_by_an_install_in_between() -> None:
     # sclorg's s2i images: pip's own wheel from a local directory downloads and builds nothing
     "FROM python:3.12\nRUN pip install /opt/wheels/pip-* && rm -r /opt/wheels\n",
     "FROM python:3.12\nRUN pip install --no-index /wheels/app-1.0-py3-none-any.whl\n",
+    # TGI's Dockerfile_intel: uv takes pip's --no-cache-dir as an alias of --no-cache
+    'FROM python:3.12\nRUN pip install --no-cache-dir uv && uv pip install -e ".[peft]" --no-cache-dir --system\n',
 ])
 def test_do102_more_caches_that_do_not_ship(text: str) -> None:
     assert findings(text, "DO102") == []

@@ -193,7 +193,9 @@ def _uv(inv: Invocation, state: ShellState) -> list[Effect]:
         if inv.argv and inv.argv[0] == "cache" and "clean" in inv.argv:
             return effect(R, f"{state.home}/.cache/uv/", inv, "uv-cache")
         return []
-    if inv.has("--no-cache") or _env_true(state, "UV_NO_CACHE") or _cached(f"{state.home}/.cache/uv", state):
+    # uv accepts pip's --no-cache-dir as an alias of --no-cache (and -n)
+    if inv.has("--no-cache", "--no-cache-dir", "-n") or _env_true(state, "UV_NO_CACHE") or \
+            _cached(f"{state.home}/.cache/uv", state):
         return []
     return effect(C, f"{state.home}/.cache/uv/", inv, "uv-cache", sizes.PIP_CACHE_DEFAULT)
 
