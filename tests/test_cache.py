@@ -494,3 +494,12 @@ def test_do301_copy_read_by_an_install_in_between() -> None:
 def test_do102_more_caches_that_do_not_ship(text: str) -> None:
     assert findings(text, "DO102") == []
     assert findings("FROM python:3.12\nRUN pip install --no-deps -r /r.txt\n", "DO102") != []
+
+
+def test_do102_bundle_with_a_configured_path_is_not_guessed() -> None:
+    """discourse_dev (issue-16 sample): BUNDLE_DEPLOYMENT with a configured path; the RUN removes the
+    cache/ it really fills, not /usr/local/bundle/cache."""
+    text = ("FROM ruby:3.3\nRUN cd /src && env BUNDLE_DEPLOYMENT=true bundle install "
+            "&& rm -rf /home/app/.bundle/gems/ruby/*/cache/*\n")
+    assert findings(text, "DO102") == []
+    assert findings("FROM ruby:3.3\nRUN bundle install\n", "DO102") != []

@@ -278,6 +278,12 @@ def _gem(inv: Invocation, state: ShellState) -> list[Effect]:
     sub = _subcommand(inv)
     gem_home = state.env.get("GEM_HOME", "/usr/local/bundle" if state.family != "unknown" else "/var/lib/gems")
     bare_bundle = inv.name == "bundle" and not inv.argv  # `bundle` alone means `bundle install`
+    if inv.name == "bundle" and (inv.has("--deployment", "--path") or any(
+            name in inv.env or name in state.env or f"{name}=" in inv.text  # `env NAME=... bundle`
+            for name in ("BUNDLE_PATH", "BUNDLE_DEPLOYMENT"))):
+        # Gems (and their .gem cache) go to the configured path or vendor/bundle, which may be a
+        # mount or cleaned by the RUN (discourse_dev): where exactly, the simulator does not know.
+        return []
     if sub == "install" or bare_bundle:
         return effect(C, f"{gem_home}/cache/", inv, "gem-cache", sizes.GEM_CACHE, detail=".gem files kept after install")
     return []
