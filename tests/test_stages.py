@@ -302,3 +302,14 @@ def test_old_dotnet_sdk_image_names_are_the_sdk(image: str) -> None:
 
     assert toolchain_of(parse_image(image)) == "dotnet"
     assert toolchain_of(parse_image("microsoft/dotnet:2.0.0-runtime")) is None
+
+
+def test_do401_tools_installed_after_every_build_serve_the_container() -> None:
+    """TGI's final stage (issue-16 sample) installs build-essential and g++ after all builds are done:
+    they are for the running server (kernels compiled at run time), not "needed only to build"."""
+    text = ("FROM python:3.11-slim\nRUN apt-get update && apt-get install -y make libssl-dev && rm -rf /var/lib/apt/lists/*\n"
+            "RUN make gen\nRUN apt-get update && apt-get install -y build-essential g++ && rm -rf /var/lib/apt/lists/*\n"
+            "CMD [\"serve\"]\n")
+    assert codes(text, "DO401") == []
+    before = text.replace("RUN make gen\n", "").replace('CMD ["serve"]', 'RUN make gen\nCMD ["serve"]')
+    assert codes(before, "DO401") == ["DO401"]

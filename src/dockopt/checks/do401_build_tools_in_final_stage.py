@@ -106,6 +106,10 @@ class BuildToolsInFinalStage(Rule):
 def evidence_of(facts: StageFacts) -> tuple[list[Step], list, bool] | None:  # type: ignore[type-arg]
     """(the steps that use the tools, the kept installs they use, whether the base image counts)."""
     kept = [i for i in facts.kept_installs if any(is_heavy(t) for t in i.tools)]
+    # Tools installed after the last build step serve the running container, not the build
+    # (TGI's final stage installs build-essential/g++ again after everything is built).
+    lines = [facts.run_of(s).instruction.start_line for s in [*facts.builds, *facts.compiling_installs]]
+    kept = [i for i in kept if lines and i.run.instruction.start_line <= max(lines)]
     if not any(is_toolchain(t) for i in kept for t in i.tools):
         kept = []  # headers alone (the compiler was removed): the split would save little
     base = facts.base_toolchain
