@@ -26,22 +26,26 @@ def test_simple_merge_is_safe() -> None:
 
 
 @pytest.mark.parametrize(
-    ("first", "reason"),
+    ("first", "expected"),
     [
-        ("cd /tmp", "'cd' changes the shell state"),
-        ("export A=1", "'export'"),
-        ("set -e", "'set'"),
-        ("A=1", "assigns shell variable"),
-        (". ./env.sh", "'.'"),
-        ("umask 077", "'umask'"),
-        ("f() { true; }", "function"),
-        ("exit 0", "'exit'"),
+        # Was: unsafe, "the first RUN's state would reach the second". A subshell keeps the
+        # state in: safe (tests/test_merge_semantics.py runs these forms under dash and bash).
+        ("cd /tmp", "RUN ( cd /tmp ) \\\n    && touch x\n"),
+        ("export A=1", "RUN ( export A=1 ) \\\n    && touch x\n"),
+        ("A=1", "RUN ( A=1 ) \\\n    && touch x\n"),
+        (". ./env.sh", "RUN ( . ./env.sh ) \\\n    && touch x\n"),
+        ("umask 077", "RUN ( umask 077 ) \\\n    && touch x\n"),
+        ("f() { true; }", "RUN ( f() { true; } ) \\\n    && touch x\n"),
+        ("exit 0", "RUN ( exit 0 ) \\\n    && touch x\n"),
+        # `set -e` left on cannot change `touch x` (one command: -e only decides the status,
+        # which is the script's status anyway).
+        ("set -e", "RUN set -e \\\n    && touch x\n"),
     ],
 )
-def test_state_leaks_make_it_unsafe(first: str, reason: str) -> None:
+def test_state_leaks_are_kept_in_a_subshell(first: str, expected: str) -> None:
     text, applicability, why = merge(f"FROM a\nRUN {first}\nRUN touch x\n")
-    assert applicability is Applicability.UNSAFE and reason in why
-    assert text is not None and parse(text).errors == []
+    assert (text, applicability, why) == (f"FROM a\n{expected}", Applicability.SAFE, "")
+    assert parse(text).errors == []
 
 
 def test_state_inside_a_subshell_does_not_leak() -> None:
@@ -115,9 +119,9 @@ def test_comment_lines_before_the_second_command_are_kept() -> None:
     assert parse(text).instructions[1].logical.split() == ["RUN", "a", "&&", "b"]
 
 
-def test_second_script_that_does_not_parse_is_unsafe() -> None:
-    _, applicability, why = merge("FROM a\nRUN a\nRUN for x in 1; do echo; done fi\n")
-    assert applicability is Applicability.UNSAFE and "does not parse" in why
+def test_second_script_that_does_not_parse_is_not_merged() -> None:
+    # Was unsafe; an unparsable script cannot be grouped or proven: no fix.
+    assert merge("FROM a\nRUN a\nRUN for x in 1; do echo; done fi\n")[0] is None
 
 
 @pytest.mark.parametrize(
@@ -157,3 +161,61 @@ def test_physical_lines_break_at_line_feeds_only() -> None:
     assert physical_lines("a\x85b\r\nc\u2028d\n") == ["a\x85b", "c\u2028d"]
     assert physical_lines("a\r\nb", keepends=True) == ["a\r\n", "b"]
     assert "".join(physical_lines("x\x0cy\n\nz\n", keepends=True)) == "x\x0cy\n\nz\n"
+
+
+# -- issue 14, item 1: the merged RUN must fail exactly when one of the RUNs failed --------
+@pytest.mark.parametrize(
+    ("code", "text", "expected"),
+    [
+        # `false && rm -rf /opt/old || true` exited 0: the build no longer failed.
+        ("DO105", "FROM a\nRUN false\nRUN rm -rf /opt/old || true\n",
+         "FROM a\nRUN false \\\n    && { rm -rf /opt/old || true; }\n"),
+        # `... && echo cleaning; rm -rf ...`: a failed install was hidden.
+        ("DO105", "FROM debian\nRUN apt-get update && apt-get install -y curl\n"
+                  "RUN echo cleaning; rm -rf /var/lib/apt/lists/*\n",
+         "FROM debian\nRUN apt-get update && apt-get install -y curl \\\n"
+         "    && { echo cleaning; rm -rf /var/lib/apt/lists/*; }\n"),
+        # DO101's default (safe) fix gave `... && rm -rf /var/lib/apt/lists/* || true`.
+        ("DO101", "FROM debian\nRUN apt-get update && apt-get install -y curl\n"
+                  "RUN rm -rf /var/lib/apt/lists/* || true\n",
+         "FROM debian\nRUN apt-get update && apt-get install -y curl \\\n"
+         "    && { rm -rf /var/lib/apt/lists/* || true; }\n"),
+        # A failed useradd skipped `set -ex` and ran the checks without it.
+        ("DO105", "FROM debian\nRUN useradd app\nRUN set -ex; \\\n    gpg --verify a.sig; \\\n    echo ok\n",
+         "FROM debian\nRUN useradd app \\\n    && { set -ex; \\\n    gpg --verify a.sig; \\\n    echo ok; }\n"),
+    ],
+)
+def test_merges_do_not_mask_a_failure(code: str, text: str, expected: str) -> None:
+    assert fixed(text, code).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # -e from SHELL: `( A )` would switch it off inside A, so no subshell: refused.
+        ('FROM a\nSHELL ["/bin/sh", "-ec"]\nRUN cd /tmp; make\nRUN touch b\n', None),
+        # set -e in a script that also changes state: refused for the same reason.
+        ("FROM a\nRUN set -e; cd /src; make\nRUN touch b\n", None),
+        # set -e left on, the second script a single command: it cannot feel -e.
+        ("FROM a\nRUN set -e; make\nRUN touch b\n", "FROM a\nRUN set -e; make \\\n    && touch b\n"),
+        # set -e left on, the second a sequence: it must set -e itself first.
+        ("FROM a\nRUN set -e; make\nRUN touch b; touch c\n", None),
+        ("FROM a\nRUN set -ex; make\nRUN set -ex; touch b; touch c\n",
+         "FROM a\nRUN set -ex; make \\\n    && { set -ex; touch b; touch c; }\n"),
+        # The first script ends in a subshell that relies on -e: `&&` would switch -e off in
+        # it; the shell stops on its own when that subshell fails, so `;` joins.
+        ("FROM a\nRUN set -e; (cd src; make)\nRUN set -e; touch b; touch c\n",
+         "FROM a\nRUN set -e; (cd src; make); \\\n    set -e; touch b; touch c\n"),
+        # A loop's variable leaks (subshell needed) and -e is on: refused.
+        ("FROM a\nRUN set -e; for p in a b; do make $p; done\nRUN touch b\n", None),
+        ("FROM a\nRUN set -e; if make; then make install; fi\nRUN touch b\n", None),
+        # pipefail left on matters only where there is a pipeline.
+        ("FROM a\nRUN set -o pipefail; make | tee log\nRUN touch b\n",
+         "FROM a\nRUN set -o pipefail; make | tee log \\\n    && touch b\n"),
+        ("FROM a\nRUN set -o pipefail; make | tee log\nRUN curl x | sh\n", None),
+        # A background job would run on while the second RUN runs.
+        ("FROM a\nRUN serve & sleep 1\nRUN touch b\n", None),
+    ],
+)
+def test_errexit_options_and_background(text: str, expected: str | None) -> None:
+    assert merge(text)[0] == expected

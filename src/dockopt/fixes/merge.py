@@ -1,46 +1,181 @@
-"""Merging one RUN into another: the edit, in the file's own style, and whether it is safe.
+"""THE primitive that joins shell text into a RUN: merging RUNs, appending a cleanup.
 
-Serves DO105 (mergeable RUNs) and, later, the cleanup/update merges of DO101/DO103.
+Every fixer that turns several RUNs into one, or adds a command to a RUN, goes through
+``join_runs`` / ``append_to_run`` (DO101, DO102, DO103, DO105, DO106, and the span merges of
+DO101); the equivalence argument is here, once.
 
-Two shell-form RUNs ``RUN a`` and ``RUN b`` become ``RUN a && b``. That is equivalent when:
-- both use the same flags (mounts, network, security) and the same SHELL, in the same stage,
-  with nothing but comments and blank lines between them (no ENV/ARG/WORKDIR/USER/...);
-- neither is exec form nor has heredocs (the text cannot simply be joined);
-- the first leaves no shell state that would change the second: ``cd``, ``export``, ``set``,
-  ``source``/``.``, ``umask``, variable assignments, functions, ``exit``/``exec``... run at the
-  top level (inside a subshell or command substitution they do not leak);
-- the first does not end in a comment (the ``&&`` would be commented out) or with ``&``.
-``a; b`` followed by ``c`` gives ``a; b && c``: sh's and-or lists are left-associative and
-bind tighter than ``;``, so ``c`` runs exactly when ``b`` succeeded, as in the original.
+What equivalent means (the team's definition of a safe fix): the build fails exactly when
+the original fails, runs the same commands in the same order, directory, environment and
+shell options, and leaves the same final filesystem (except declared caches, see
+``Fix.removes_caches``).
+
+The builder runs ``RUN A`` / ``RUN B`` as two fresh shells (``SHELL`` + script), in the same
+WORKDIR with the same ENV when nothing but comments separates them, and stops at the first
+that exits non-zero. One merged RUN must therefore run B exactly when A succeeded, with the
+shell state B would have had fresh, and exit non-zero exactly when A or B did. POSIX sh
+(dash and bash alike; each fact below is a test in tests/test_merge_semantics.py):
+
+1. ``;`` and newlines bind looser than ``&&``/``||``, which are left-associative and of
+   equal precedence: ``A && B`` attaches to A's *last* statement L only, and
+   ``x || y && B`` is ``(x || y) && B``. So ``A && B`` runs B exactly when A's script
+   would have exited 0, and B needs braces whenever its own top level has ``||``, ``;``,
+   ``!``, ``&`` or a compound command: ``A && { B; }`` (status: B's). A plain ``&&`` chain
+   stays unbraced for readability.
+2. A's shell state (cd, variables, functions, aliases, traps, umask, exec redirections,
+   exit/exec, set options, ...) reaches B in one shell. Non-option state is contained by a
+   subshell: ``( A ) && B`` (an EXIT trap set in A runs when the subshell exits, as it did
+   when A's shell exited; ``exit n`` leaves the subshell with n).
+3. ``set -e`` is ignored inside every command of an and-or list but the last, including
+   inside subshells and groups there: ``( set -e; false; echo x ) && y`` prints x. So:
+   - when -e may be on in A (``SHELL [... "-e" ...]``, or any ``set`` that may enable it),
+     A is never put in a subshell (refused if A also leaks state), and A's last statement
+     L goes left of ``&&`` only when -e cannot matter in it ("neutral": simple commands and
+     pipelines joined by ``&&``/``||``, no compound command, no function call, no eval);
+   - otherwise, when -e is certainly on when L runs and L is a simple command, pipeline or
+     subshell (whose failure exits the shell), the join is ``A; B``: a failing L still stops
+     the build with its status, and B's statements stay at the top level;
+   - else refused.
+4. ``set`` options A leaves changed reach B (``( A )`` aside). Allowed when B sets the same
+   option itself first (``set -eux; ...``: only that ``set`` runs under A's options), when
+   the option cannot matter in B (xtrace/verbose only print to the log; pipefail without a
+   pipeline; nounset without a ``$``; noglob without an unquoted glob; errexit when B is one
+   neutral statement), else refused.
+5. Refused outright: scripts that do not parse, a shell comment (it would swallow what
+   follows on the logical line), a background job (it would run on while B runs, instead of
+   being killed when A's container process exits), a trailing operator, heredocs in a
+   merge, exec-form RUNs, ``set`` with options we cannot read, and a second RUN with flags
+   the first lacks (its commands would lose their mount). Different flags the other way
+   round are unsafe (the second's commands gain the first's mounts).
+
+Appending a command C (a cleanup: ``rm -rf /var/lib/apt/lists/*``, ``apt-get clean``, ...)
+is the join of A with the one-command script C, with two differences: A's non-option state
+does not need a subshell (C is a literal command of a known tool that does not depend on
+the directory or variables; a cleanup must see A's exported cache locations), but A must not
+set a trap (it would run after C), start a background job, or define a function or alias
+(it could shadow C's name). C runs only when A succeeded; if C itself fails the build fails
+where the original passed, so callers append only commands that succeed whenever their tool
+is installed (see the DO102 tool-presence check). A heredoc RUN whose body is the script gets
+C inside the body, after its last statement, by the same rules.
+
+Layout: the joined text keeps the file's continuation style (``_continuation_style``), its
+escape character and line endings; comment lines between two RUNs stay inside the new
+continuation (BuildKit skips them there).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockopt.diagnostics import Applicability, Edit
+from dockopt.fixes import script_facts as facts
 from dockopt.model import Build, Run
+from dockopt.shell import Script, parse_script
 from dockopt.syntax import Document, Instruction
 from dockopt.text import physical_lines
 
-# Builtins whose effect outlives the command when run in the current shell.
-STATEFUL_COMMANDS = frozenset(
-    {
-        "cd", "pushd", "popd", "export", "set", "source", ".", "umask", "unset", "alias",
-        "unalias", "shopt", "trap", "exec", "exit", "return", "ulimit", "declare", "typeset",
-        "local", "readonly", "eval", "hash", "shift", "enable", "builtin", "setopt",
-    }
-)
-_FUNCTION_DEF = re.compile(r"(^|[\s;&|({])(function\s+\w+|\w[\w-]*\s*\(\s*\))")
+__all__ = [
+    "JoinForm", "MergePlan", "append_command", "append_to_run", "blocking_instruction", "ends_badly",
+    "has_comment", "join_form", "join_refusal", "join_runs", "join_text", "plan_merge", "state_leak",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class MergePlan:
+    """Edits that perform a merge or an append, how far they can be trusted, and why not."""
+
     edits: tuple[Edit, ...]
     applicability: Applicability
     reason: str  # why it is not safe (empty when safe)
+    removes_caches: tuple[str, ...] = ()  # paths of caches the edits remove (append_to_run)
 
 
+@dataclass(frozen=True, slots=True)
+class JoinForm:
+    """How script B follows script A: ``[( ]A[ )] OP [{ ]B[; }]``."""
+
+    subshell_left: bool  # ( A ): keep A's state from B
+    group_right: bool  # { B; }: B's own ||, ;, ! stay B's
+    operator: str  # "&&", or ";" when -e already stops the script after a failing A
+
+
+class Refused(str):
+    """Why two scripts cannot be joined (a plain string with a type of its own)."""
+
+
+# -- the semantic decision --------------------------------------------------------------
+def join_form(left: Script, right: Script, start: frozenset[str], *, append: bool = False) -> JoinForm | Refused:
+    """The form in which ``right`` can follow ``left`` in one shell started with the options
+    ``start`` (from SHELL), or why it cannot. See the module docstring, points 1-5."""
+    for script, which in ((left, "first"), (right, "second")):
+        if script.has_errors:
+            return Refused(f"the {which} script does not parse")
+        if not script.statements:
+            return Refused(f"the {which} script is empty")
+        if facts.background(script):
+            return Refused(f"the {which} script starts a background job")
+        if ends_badly(script.text):
+            return Refused(f"the {which} script {ends_badly(script.text)}")
+    if has_comment(left.text):
+        return Refused("the first script has a shell comment, which would swallow what follows it")
+    changed, unknown = facts.options_changed(left, start)
+    if unknown:
+        return Refused("the first script runs `set` with options that cannot be read")
+    errexit_in_left = "errexit" in start or facts.may_enable_errexit(left)
+    leak = _append_leak(left) if append else facts.leaks(left)
+    subshell = False
+    if leak:
+        if append:
+            return Refused(leak)
+        if errexit_in_left:
+            return Refused(f"the first script changes the shell state ({leak}) and uses `set -e`, "
+                           "which a subshell keeping that state from the second would switch off")
+        subshell, changed = True, frozenset()
+    for option in sorted(changed):
+        prefix = facts.first_set(right)
+        if prefix is not None and (option in prefix.enables or option in prefix.disables):
+            continue
+        if append or facts.option_harmless(option, right):
+            continue
+        return Refused(f"the first script leaves `set -o {option}` changed for the second")
+    last = left.statements[-1]
+    group = not facts.plain_and_chain(right)
+    if group and has_comment(right.text):
+        return Refused("the second script has a shell comment, which would swallow the closing brace")
+    if subshell or not errexit_in_left or facts.neutral(left, last):
+        return JoinForm(subshell, group, "&&")
+    if facts.errexit_on_at_end(left, start) and last.kind in ("command", "pipeline", "subshell"):
+        if not any(c.negated for c in last.commands if c.depth == 0):
+            return JoinForm(False, False, ";")
+    return Refused("the first script's last command relies on `set -e`, which `&&` would switch off")
+
+
+def _append_leak(left: Script) -> str | None:
+    """State in ``left`` that could change an appended literal command."""
+    if facts.has_trap(left):
+        return "the script sets a trap, which would run after the appended command"
+    if left.functions or facts._FUNCTION_DEF.search(left.text):
+        return "the script defines a shell function, which could shadow the appended command"
+    if any(facts.command_name(c) in ("alias", "eval", ".", "source") for c in left.commands):
+        return "the script defines aliases or runs code we cannot read in its own shell"
+    if any(facts.command_name(c) in ("exit", "exec", "return") and not (c.in_subshell or c.in_substitution)
+           for c in left.commands):
+        return "the script may end (exit/exec) before an appended command would run"
+    return None
+
+
+def join_text(left: str, right: str, form: JoinForm) -> str:
+    """The joined script text (one line), as the shell will read the merged RUN."""
+    head = f"( {left.strip()} )" if form.subshell_left else _strip_end(left)
+    tail = f"{{ {_strip_end(right)}; }}" if form.group_right else right.strip()
+    return f"{head} {form.operator} {tail}" if form.operator == "&&" else f"{head}; {tail}"
+
+
+def _strip_end(text: str) -> str:
+    return text.rstrip().rstrip(";").rstrip()
+
+
+# -- text-level helpers kept from the first version (used by the rules) ------------------
 def blocking_instruction(build: Build, first: Instruction, second: Instruction) -> Instruction | None:
     """An instruction between the two RUNs, if any (comments and blank lines are not)."""
     between = [i for i in build.document.instructions if first.start_line < i.start_line < second.start_line]
@@ -49,36 +184,23 @@ def blocking_instruction(build: Build, first: Instruction, second: Instruction) 
 
 def state_leak(run: Run) -> str | None:
     """What in this RUN's script would change the meaning of a command appended to it."""
-    source = run.source
-    if source is None:
+    if run.source is None:
         return "the script is not a POSIX shell script"
     script = run.script
     if script is None or script.has_errors:
         return "the shell script does not parse"
-    for command in script.commands:
-        if command.in_subshell or command.in_substitution:
-            continue
-        name = command.name.value if command.name is not None else None
-        if name is None and command.assignments:
-            return f"it assigns shell variable{'s' if len(command.assignments) > 1 else ''} " + ", ".join(
-                a.name for a in command.assignments
-            )
-        if name in STATEFUL_COMMANDS:
-            return f"'{name}' changes the shell state for the commands after it"
-    if _FUNCTION_DEF.search(source.text):
-        return "it defines a shell function"
-    return None
+    return facts.leaks(script)
 
 
 def ends_badly(text: str) -> str | None:
     """Text endings after which ``&& next`` would change meaning or not parse."""
-    stripped = text.rstrip()
+    stripped = text.rstrip().rstrip(";").rstrip()
     if has_comment(text):
-        return "it contains a shell comment, which could swallow the appended command"
+        return "contains a shell comment, which could swallow the appended command"
     if stripped.endswith("&") and not stripped.endswith("&&"):
-        return "it ends with a background '&'"
-    if stripped.endswith(("&&", "||", "|")):
-        return "it ends with an operator"
+        return "ends with a background '&'"
+    if stripped.endswith(("&&", "||", "|", "\\")):
+        return "ends with an operator"
     return None
 
 
@@ -111,6 +233,261 @@ def has_comment(text: str) -> bool:
     return False
 
 
+# -- merging a span of RUNs --------------------------------------------------------------
+def join_runs(build: Build, runs: Sequence[Run]) -> MergePlan | None:
+    """Edits that fold ``runs[1:]`` into ``runs[0]``, or None when that is not provably
+    equivalent or cannot be written. ``runs`` must be consecutive RUNs of one stage with
+    nothing but comments and blank lines between them."""
+    plan = _join(build, runs)
+    return plan if isinstance(plan, MergePlan) else None
+
+
+def join_refusal(build: Build, runs: Sequence[Run]) -> str | None:
+    """Why ``join_runs`` gives no plan for ``runs`` (None when it gives one)."""
+    plan = _join(build, runs)
+    return None if isinstance(plan, MergePlan) else str(plan)
+
+
+def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
+    """``join_runs`` of two RUNs (the name the rules used first)."""
+    return join_runs(build, (first, second))
+
+
+def _join(build: Build, runs: Sequence[Run]) -> MergePlan | Refused:
+    if len(runs) < 2:
+        return Refused("nothing to merge")
+    document = build.document
+    first = runs[0]
+    unsafe: list[str] = []
+    for before, run in zip(runs, runs[1:]):
+        a, b = before.instruction, run.instruction
+        if a.is_json or b.is_json:
+            return Refused("an exec-form RUN has no shell text to join")
+        if a.heredocs or b.heredocs:
+            return Refused("a heredoc RUN cannot be joined as text")
+        if run.source is None or before.source is None:
+            return Refused("the script is not a POSIX shell script")
+        if run.stage is not first.stage or blocking_instruction(build, a, b) is not None:
+            return Refused("an instruction between the RUNs")
+        if run.shell != first.shell:
+            return Refused("the RUNs use different shells")
+        if {f.text for f in b.flags} - {f.text for f in first.instruction.flags}:
+            # The joined RUN carries the first RUN's flags: the second's commands would lose
+            # their own mount, network or security mode. Not even an unsafe fix.
+            return Refused("the second RUN has flags the first lacks")
+        if [f.text for f in first.instruction.flags] != [f.text for f in b.flags]:
+            unsafe.append("the RUNs have different flags (the second's commands get the first's mounts)")
+        last_line = physical_lines(a.text.rstrip("\r\n"))[-1] if a.text.strip() else ""
+        if last_line.lstrip().startswith("#"):
+            return Refused("the first RUN ends with a comment line")
+    start = facts.shell_options(first.shell)
+    if start is None:
+        return Refused("the SHELL has flags dockopt does not know")
+    # Decide each join on the text the shell will read so far.
+    forms: list[JoinForm] = []
+    text = first.source.text  # type: ignore[union-attr]
+    for run in runs[1:]:
+        right = run.source.text  # type: ignore[union-attr]
+        form = join_form(parse_script(text), parse_script(right), start)
+        if isinstance(form, Refused):
+            return form
+        forms.append(form)
+        text = join_text(text, right, form)
+    edits = _join_edits(document, runs, forms)
+    if edits is None:
+        return Refused("the RUNs' layout cannot be joined")
+    if unsafe:
+        return MergePlan(edits, Applicability.UNSAFE, "; ".join(unsafe))
+    return MergePlan(edits, Applicability.SAFE, "")
+
+
+def _join_edits(document: Document, runs: Sequence[Run], forms: list[JoinForm]) -> tuple[Edit, ...] | None:
+    source = document.source
+    escape = document.escape
+    nl = _newline(document)
+    indent, leading = _continuation_style(document, runs[0].instruction)
+    opens = ["" for _ in runs]
+    closes = ["" for _ in runs]
+    for index, form in enumerate(forms, start=1):
+        if form.subshell_left:
+            opens[0] = "( " + opens[0]
+            closes[index - 1] += " )"
+        if form.group_right:
+            opens[index] = "{ "
+            closes[index] = "; }"
+    edits: list[Edit] = []
+    first = runs[0]
+    if opens[0]:
+        at = first.source.to_source(0)  # type: ignore[union-attr]
+        edits.append(Edit(at, at, opens[0]))
+    for index in range(1, len(runs)):
+        a, b = runs[index - 1].instruction, runs[index].instruction
+        form = forms[index - 1]
+        head_end = _head_end(source, a, _content_end(a))
+        if _content_end(a) < a.end:
+            return None  # comment lines or a dangling escape after the content: leave it
+        between = source[a.line_end : b.line_start]
+        kept = [line for line in physical_lines(between) if line.strip().startswith("#")]
+        comments = "".join(f"{line.rstrip()}{nl}" for line in kept)
+        args_src = b.to_source(b.args_start)
+        head = source[b.start + len(b.keyword) : args_src]
+        if any(line.strip().startswith("#") for line in physical_lines(head)):
+            if b.flags:
+                return None
+            body_prefix = head.lstrip(" \t")  # comment lines between `RUN \` and the command
+        else:
+            body_prefix = ""
+        op = form.operator
+        close = closes[index - 1]
+        if op == ";":
+            joined = f"{close}; {escape}{nl}{comments}{indent}{body_prefix}{opens[index]}"
+        elif leading:
+            joined = f"{close} {escape}{nl}{comments}{indent}&& {body_prefix}{opens[index]}"
+        else:
+            joined = f"{close} && {escape}{nl}{comments}{indent}{body_prefix}{opens[index]}"
+        if body_prefix and opens[index]:
+            return None  # a brace before comment lines would be skipped with them
+        edits.append(Edit(head_end, args_src, joined))
+    last = runs[-1].instruction
+    if closes[-1]:
+        end = _content_end(last)
+        if end < last.end:
+            return None
+        at = _head_end(source, last, end)
+        edits.append(Edit(at, end, closes[-1]))
+    return tuple(edits)
+
+
+def _head_end(source: str, ins: Instruction, content_end: int) -> int:
+    head_end = content_end
+    while head_end > ins.start and source[head_end - 1] in " \t;":
+        head_end -= 1  # "a;" + "&& b" would not parse
+    return head_end
+
+
+# -- appending a command -----------------------------------------------------------------
+def append_to_run(build: Build, run: Run, command: str, *, removes_caches: Sequence[str] = ()) -> MergePlan | None:
+    """Edits appending the literal ``command`` to ``run`` so that it runs exactly when the
+    script succeeded (module docstring), or None. The plan is SAFE as far as the shell is
+    concerned; whether removing ``removes_caches`` is safe is the caller's decision."""
+    plan = _append(build, run, command, tuple(removes_caches))
+    return plan if isinstance(plan, MergePlan) else None
+
+
+def append_refusal(build: Build, run: Run, command: str) -> str | None:
+    plan = _append(build, run, command, ())
+    return None if isinstance(plan, MergePlan) else str(plan)
+
+
+def append_command(build: Build, run: Run, command: str) -> Edit | None:
+    """The single edit of ``append_to_run`` (the name the rules used first)."""
+    plan = append_to_run(build, run, command)
+    return plan.edits[0] if plan is not None and len(plan.edits) == 1 else None
+
+
+def _append(build: Build, run: Run, command: str, caches: tuple[str, ...]) -> MergePlan | Refused:
+    ins = run.instruction
+    if ins.is_json:
+        return Refused("an exec-form RUN has no shell text to append to")
+    if run.source is None or run.script is None:
+        return Refused("the script is not a POSIX shell script")
+    start = facts.shell_options(run.shell)
+    if start is None:
+        return Refused("the SHELL has flags dockopt does not know")
+    if ins.heredocs:
+        return _append_heredoc(build, run, command, start, caches)
+    form = join_form(run.script, parse_script(command), start, append=True)
+    if isinstance(form, Refused):
+        return form
+    edit = _append_edit(build, ins, command, form.operator)
+    if edit is None:
+        return Refused("the RUN's layout cannot take an appended command")
+    return MergePlan((edit,), Applicability.SAFE, "", caches)
+
+
+def _append_edit(build: Build, ins: Instruction, command: str, operator: str) -> Edit | None:
+    document = build.document
+    source = document.source
+    # Append after the last character BuildKit reads, not after the instruction's last line:
+    # a RUN may go on past its content with a dangling escape at the end of the file, or with
+    # comment lines inside the continuation. Appending after those would turn `curl \` into
+    # `curl \ && ...` (an escaped space: one more, empty-looking argument) or edit a comment.
+    content_end = _content_end(ins)
+    head_end = _head_end(source, ins, content_end)
+    # What follows the content (an escape and comment lines) stays, after the same blanks.
+    keep = source[head_end:content_end].replace(";", "") if content_end < ins.end else ""
+    nl = _newline(document)
+    if not ins.is_continued:
+        return Edit(head_end, content_end, f" {operator} {command}{keep}" if operator == "&&" else f"; {command}{keep}")
+    indent, leading = _continuation_style(document, ins)
+    if operator == ";":
+        return Edit(head_end, content_end, f"; {document.escape}{nl}{indent}{command}{keep}")
+    if leading:
+        return Edit(head_end, content_end, f" {document.escape}{nl}{indent}&& {command}{keep}")
+    return Edit(head_end, content_end, f" && {document.escape}{nl}{indent}{command}{keep}")
+
+
+_SHEBANG = re.compile(r"#!\s*(/usr/bin/env\s+)?(/bin/|/usr/bin/)?(sh|bash|dash|ash)(\s+(-[a-zA-Z]+\s*)*)?$")
+
+
+def _append_heredoc(build: Build, run: Run, command: str, start: frozenset[str],
+                    caches: tuple[str, ...]) -> MergePlan | Refused:
+    """``RUN <<EOF`` whose body is the script: the command goes inside the body."""
+    ins = run.instruction
+    source = run.source
+    assert source is not None
+    if len(ins.heredocs) != 1 or source.text != ins.heredocs[0].content or ins.heredocs[0].chomp:
+        return Refused("only a RUN whose single heredoc body is the whole script takes an appended command")
+    body = ins.heredocs[0].content
+    first_line = body.split("\n", 1)[0].rstrip("\r")
+    if first_line.startswith("#!"):
+        m = _SHEBANG.fullmatch(first_line)
+        if m is None:
+            return Refused("the heredoc runs an interpreter other than sh or bash")
+        flags = (m.group(4) or "").split()
+        parsed = facts.shell_options(("sh", *flags))
+        if parsed is None:
+            return Refused("the heredoc's interpreter has flags dockopt does not know")
+        start = parsed  # a shebang script does not use SHELL
+    script = parse_script(body)
+    form = join_form(_without_comments(script), parse_script(command), start, append=True)
+    if isinstance(form, Refused):
+        return form
+    last = script.statements[-1]
+    end = last.span[1]
+    line_end = body.find("\n", end)
+    rest = body[end : line_end if line_end != -1 else len(body)]
+    if "\\" in rest:
+        return Refused("the heredoc's last line continues")
+    at = source.to_source(end)
+    if form.operator == ";" and not rest.strip():
+        content = f"{_newline(build.document)}{command}"
+        at = source.to_source(end + len(rest.rstrip("\r")))
+    else:
+        content = f" {form.operator} {command}" if form.operator == "&&" else f"; {command}"
+    return MergePlan((Edit(at, at, content),), Applicability.SAFE, "", caches)
+
+
+def _without_comments(script: Script) -> Script:
+    """A heredoc body's comments end at their line: the appended text goes before them, so
+    for the join decision the body counts as comment-free when its last statement is."""
+    if not has_comment(script.text):
+        return script
+    last = script.statements[-1]
+    line_start = script.text.rfind("\n", 0, last.span[0]) + 1
+    if has_comment(script.text[line_start : last.span[1]]):
+        return script  # a comment inside the last statement's lines: join_form refuses
+    return parse_script(_blank_comments(script.text))
+
+
+def _blank_comments(text: str) -> str:
+    out = []
+    for line in text.split("\n"):
+        out.append("" if line.lstrip().startswith("#") else line)
+    return "\n".join(out)
+
+
+# -- layout ------------------------------------------------------------------------------
 def _continuation_style(document: Document, ins: Instruction) -> tuple[str, bool]:
     """(indent, leading_operator) used by the instruction's continuation lines."""
     lines = physical_lines(ins.text)
@@ -126,93 +503,6 @@ def _continuation_style(document: Document, ins: Instruction) -> tuple[str, bool
 def _newline(document: Document) -> str:
     text = document.source
     return "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
-
-
-def plan_merge(build: Build, first: Run, second: Run) -> MergePlan | None:
-    """Edits that fold ``second`` into ``first``, or None when they cannot be joined as text."""
-    a, b = first.instruction, second.instruction
-    document = build.document
-    if a.is_json or b.is_json or a.heredocs or b.heredocs:
-        return None
-    if first.source is None or second.source is None:
-        return None  # not a POSIX shell (PowerShell, cmd): `&&` may not even exist there
-    if first.stage is not second.stage or blocking_instruction(build, a, b) is not None:
-        return None
-    if {f.text for f in b.flags} - {f.text for f in a.flags}:
-        # The joined RUN carries the first RUN's flags: the second's commands would lose
-        # their own mount (a cache or `from=` mount they read), network or security mode,
-        # which breaks the build more often than not. Not even an unsafe fix.
-        return None
-    source = document.source
-    escape = document.escape
-    nl = _newline(document)
-    # Keep comment lines that sit between the two RUNs: inside a continuation BuildKit skips them.
-    between = source[a.line_end : b.line_start]
-    kept = [line for line in physical_lines(between) if line.strip().startswith("#")]
-    last_line = physical_lines(a.text.rstrip("\r\n"))[-1] if a.text.strip() else ""
-    if last_line.lstrip().startswith("#"):
-        return None
-    if first.source is not None and ends_badly(first.source.text):
-        return None  # the joined text would mean something else or not parse: no fix at all
-    indent, leading = _continuation_style(document, a)
-    head_end = a.end
-    while head_end > a.start and source[head_end - 1] in " \t;":
-        head_end -= 1  # "a;" + "&& b" would not parse
-    args_src = b.to_source(b.args_start)
-    head = source[b.start + len(b.keyword) : args_src]
-    if any(line.strip().startswith("#") for line in physical_lines(head)):
-        # Comment lines between `RUN \` and the command: keep them inside the continuation.
-        if b.flags:
-            return None
-        second_body = head.lstrip(" \t") + source[args_src : b.end]
-    else:
-        second_body = source[args_src : b.end]
-    comments = "".join(f"{line.rstrip()}{nl}" for line in kept)
-    if leading:
-        joined = f" {escape}{nl}{comments}{indent}&& {second_body}"
-    else:
-        joined = f" && {escape}{nl}{comments}{indent}{second_body}"
-    edits = (Edit(head_end, b.end, joined),)
-
-    reasons = []
-    if [f.text for f in a.flags] != [f.text for f in b.flags]:
-        reasons.append("the RUNs have different flags")
-    if first.shell != second.shell:
-        reasons.append("the RUNs use different shells")
-    if second.script is None or second.script.has_errors:
-        reasons.append("the second RUN's script does not parse here, so its equivalence is unproven")
-    leak = state_leak(first)
-    if leak:
-        reasons.append(f"the first RUN's state would reach the second: {leak}")
-    if reasons:
-        return MergePlan(edits, Applicability.UNSAFE, "; ".join(reasons))
-    return MergePlan(edits, Applicability.SAFE, "")
-
-
-def append_command(build: Build, run: Run, command: str) -> Edit | None:
-    """An edit appending ``&& command`` to a shell-form RUN, in its continuation style."""
-    ins = run.instruction
-    if ins.is_json or ins.heredocs or run.source is None or ends_badly(run.source.text):
-        return None
-    document = build.document
-    source = document.source
-    # Append after the last character BuildKit reads, not after the instruction's last line:
-    # a RUN may go on past its content with a dangling escape at the end of the file, or with
-    # comment lines inside the continuation. Appending after those would turn `curl \` into
-    # `curl \ && ...` (an escaped space: one more, empty-looking argument) or edit a comment.
-    content_end = _content_end(ins)
-    head_end = content_end
-    while head_end > ins.start and source[head_end - 1] in " \t;":
-        head_end -= 1  # "a;" + "&& b" would not parse
-    # What follows the content (an escape and comment lines) stays, after the same blanks.
-    keep = source[head_end:content_end].replace(";", "") if content_end < ins.end else ""
-    nl = _newline(document)
-    if not ins.is_continued:
-        return Edit(head_end, content_end, f" && {command}{keep}")
-    indent, leading = _continuation_style(document, ins)
-    if leading:
-        return Edit(head_end, content_end, f" {document.escape}{nl}{indent}&& {command}{keep}")
-    return Edit(head_end, content_end, f" && {document.escape}{nl}{indent}{command}{keep}")
 
 
 def _content_end(ins: Instruction) -> int:
