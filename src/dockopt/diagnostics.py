@@ -39,8 +39,12 @@ class Severity(enum.IntEnum):
 class Applicability(enum.Enum):
     """How far a fix may be trusted.
 
-    SAFE: the final image filesystem stays the same; applied by ``dockopt fix``.
-    UNSAFE: may change the image or the build; applied only with ``--unsafe-fixes``.
+    SAFE: the build behaves the same: it fails exactly when the original fails, runs the
+    same commands in the same order, directory, environment and shell options, and leaves
+    the same final filesystem, except the package-manager caches the fix declares in
+    ``Fix.removes_caches`` and that nothing later reads; applied by ``dockopt fix``.
+    UNSAFE: may change the image or the build (the message says what might break); applied
+    only with ``--unsafe-fixes``.
     SUGGESTION: shown to the user (diff, message), never applied.
     """
 
@@ -67,6 +71,10 @@ class Fix:
     applicability: Applicability
     message: str
     edits: tuple[Edit, ...]
+    # Absolute paths (directories end in "/") of the package-manager caches the fix removes
+    # from the image; the only filesystem difference a safe fix may make. ``dockopt verify``
+    # compares the images "equal except these". Public (JSON ``removes_caches``): keep the name.
+    removes_caches: tuple[str, ...] = ()
 
     @property
     def start(self) -> int:
@@ -119,6 +127,7 @@ class Diagnostic:
                 "applicability": self.fix.applicability.value,
                 "message": self.fix.message,
                 "edits": edits,
+                "removes_caches": list(self.fix.removes_caches),
             }
         return {
             "code": self.code,

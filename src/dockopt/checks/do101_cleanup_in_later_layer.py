@@ -16,6 +16,7 @@ from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import EffectKind, Layer, Waste
 from dockopt.layers.sizes import human
 from dockopt.fixes.merge import append_command, blocking_instruction, ends_badly, plan_merge
+from dockopt.layers.consumers import cache_readers
 from dockopt.model import Build
 from dockopt.syntax import Instruction
 
@@ -97,6 +98,8 @@ class CleanupInLaterLayer(Rule):
         body = build.document.source[remover.to_source(remover.args_start) : remover.end]
         if _used_between(build, creator, remover, wastes):
             return None  # moving the cleanup up would break an instruction that still needs the files
+        if any(r.certain for w in wastes for r in cache_readers(build, first, w.created.category, until=remover)):
+            return None  # an instruction in between needs the cache (layers/consumers.py)
         if "\n" in body or ends_badly(body):
             return None  # a multi-line cleanup would need its continuation style rewritten; leave it
         append = append_command(build, first, body)

@@ -7,20 +7,22 @@ update && apt-get install curl`` three times ships three copies of the lists: on
 per RUN). A cache removed by a *later* layer is DO101's finding, not this one; caches under
 ``RUN --mount=type=cache`` never reach a layer.
 
-Fixes add the flag or the same-RUN cleanup. They are unsafe: the cache leaves the image, so
-the final filesystem changes (nothing at run time should need it, but that is for the user
-to accept).
+Fixes add the flag or the same-RUN cleanup (``fixes/cache_cleanup.py``). They declare the
+cache they remove (``Fix.removes_caches``) and are safe when nothing later reads it (later
+RUNs of the stage and of stages built FROM it: ``layers/consumers.py``), the cleanup's tool
+is still there and its Go knows the flag; unsafe, saying what might break, when a later
+command might need it; absent when one certainly does.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
-from dockopt.diagnostics import Applicability, Edit, Fix, Severity
+from dockopt.diagnostics import Fix, Severity
 from dockopt.layers import CACHE_CATEGORIES, Effect, EffectKind
 from dockopt.layers.sizes import human
-from dockopt.fixes.merge import append_command
+from dockopt.fixes.cache_cleanup import FLAG_AFTER as _FLAG_AFTER
+from dockopt.fixes.cache_cleanup import cache_fix
 from dockopt.model import Run
 from dockopt.syntax import Instruction
 
@@ -41,9 +43,6 @@ _CLEANUP: dict[str, tuple[str, str | None]] = {
     "go-mod-cache": ("Go module cache", "go clean -modcache"),
     "composer-cache": ("Composer cache", "composer clear-cache"),
 }
-# Flags that stop the cache from being written at all: inserted after the install subcommand.
-_FLAG_AFTER = {"pip-cache": (re.compile(r"\binstall\b"), " --no-cache-dir"),
-               "apk-cache": (re.compile(r"\badd\b"), " --no-cache")}
 
 
 def cache_name(category: str) -> str:
@@ -99,24 +98,5 @@ class PackageCacheLeft(Rule):
         return Finding(effect.start, effect.end, message, fix)
 
     def _fix(self, ctx: LintContext, run: Run, effect: Effect, cleanup: str | None) -> Fix | None:
-        reason = f"the {effect.path} cache leaves the image, so its filesystem changes"
-        flag = _FLAG_AFTER.get(effect.category)
-        if flag is not None:
-            # apk: a separate `apk update` in the same RUN fills the cache too; clean instead.
-            if effect.category == "apk-cache" and any(
-                inv.name == "apk" and "update" in inv.argv for inv in ctx.invocations(run)
-            ):
-                edit = append_command(ctx.build, run, "rm -rf /var/cache/apk/*")
-                return Fix(Applicability.UNSAFE, f"Remove the apk cache in this RUN ({reason})", (edit,)) if edit else None
-            text = ctx.source[effect.start : effect.end]
-            m = flag[0].search(text)
-            if m is None:
-                return None
-            at = effect.start + m.end()
-            return Fix(Applicability.UNSAFE, f"Add `{flag[1].strip()}` ({reason})", (Edit(at, at, flag[1]),))
-        if cleanup is None:
-            return None
-        edit = append_command(ctx.build, run, cleanup)
-        if edit is None:
-            return None
-        return Fix(Applicability.UNSAFE, f"Append `{cleanup}` to this RUN ({reason})", (edit,))
+        # Fix construction and its safety (consumers, tool presence, Go version): fixes/cache_cleanup.py.
+        return cache_fix(ctx, run, effect, cleanup)

@@ -75,7 +75,7 @@ from dockopt.syntax import Document, Instruction
 from dockopt.text import physical_lines
 
 __all__ = [
-    "JoinForm", "MergePlan", "append_command", "append_to_run", "blocking_instruction", "ends_badly",
+    "JoinForm", "MergePlan", "append_command", "append_to_run", "blocking_instruction", "ends_badly", "insert_before",
     "has_comment", "join_form", "join_refusal", "join_runs", "join_text", "plan_merge", "state_leak",
 ]
 
@@ -374,6 +374,37 @@ def append_to_run(build: Build, run: Run, command: str, *, removes_caches: Seque
     return plan if isinstance(plan, MergePlan) else None
 
 
+def insert_before(build: Build, run: Run, at: int, command: str, *,
+                  removes_caches: Sequence[str] = ()) -> MergePlan | None:
+    """Edits running the literal ``command`` just before the command of ``run`` that starts
+    at source offset ``at`` (a cleanup placed before ``apk del go``), or None.
+
+    ``X && R`` becomes ``X && command && R`` and ``X; R`` becomes ``X; command; R``: the
+    command runs exactly when R would have, R's status and the script's are kept when the
+    command succeeds (callers insert only commands that succeed where their tool exists).
+    R must be a plain command of the script's own shell: not in a pipeline, a subshell, a
+    substitution or a compound command, not negated; the script must not define functions or
+    aliases that could shadow the command."""
+    ins = run.instruction
+    source, script = run.source, run.script
+    if ins.is_json or ins.heredocs or source is None or script is None or script.has_errors:
+        return None
+    if _append_leak(script) is not None and "exit" not in (_append_leak(script) or ""):
+        return None
+    target = next((c for c in script.commands if source.to_source(c.span[0]) == at), None)
+    if target is None or target.depth != 0 or target.negated or target.in_pipeline or target.in_subshell:
+        return None
+    if target.in_substitution or target.background or not target.assignments == [] or target.redirects:
+        return None
+    if target.connector == "&&":
+        text = f"{command} && "
+    elif target.connector in (None, ";", "\n"):
+        text = f"{command}; "
+    else:
+        return None
+    return MergePlan((Edit(at, at, text),), Applicability.SAFE, "", tuple(removes_caches))
+
+
 def append_refusal(build: Build, run: Run, command: str) -> str | None:
     plan = _append(build, run, command, ())
     return None if isinstance(plan, MergePlan) else str(plan)
@@ -394,6 +425,8 @@ def _append(build: Build, run: Run, command: str, caches: tuple[str, ...]) -> Me
     start = facts.shell_options(run.shell)
     if start is None:
         return Refused("the SHELL has flags dockopt does not know")
+    if not facts.plain_and_chain(parse_script(command)) or has_comment(command):
+        return Refused("only plain commands joined by && are appended (anything else needs braces)")
     if ins.heredocs:
         return _append_heredoc(build, run, command, start, caches)
     form = join_form(run.script, parse_script(command), start, append=True)
