@@ -717,3 +717,13 @@ def test_secret_file_written_then_chmodded(name: str) -> None:
     assert f"/root/{name}" in kept.message and "echo" in kept.message
     [removed] = codes(f"FROM a\n{write}RUN rm /root/{name}\nCMD x\n", "DO201")
     assert "written by `echo" in removed.message
+
+
+def test_secret_by_content_written_by_a_run() -> None:
+    """A RUN writing a known-format token into a file whose name says nothing: the file ships it
+    (DO204), besides the command text (DO205); the message does not repeat the token."""
+    text = f"FROM a\nRUN echo 'token={GITHUB}' > /app/settings.ini\nCMD x\n"
+    [d] = codes(text, "DO204")
+    assert "a GitHub token" in d.message and GITHUB not in d.message
+    assert codes(text.replace(GITHUB, "$TOKEN"), "DO204") == []
+    assert codes(f"FROM a\nRUN echo 'token={GITHUB}' > /s.ini && ./use && rm /s.ini\nCMD x\n", "DO204") == []

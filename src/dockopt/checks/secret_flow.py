@@ -204,6 +204,11 @@ def classify(ctx: LintContext, effect: Effect, ins: Instruction, *, allow_weak: 
         return SecretFile(effect.path, kind, True, effect, ins, written.how)
     if named is None and ins.name in ("COPY", "ADD") and not effect.is_tree:
         return _by_content(ctx, effect, ins, source)
+    if named is None and written is not None and written.content and not effect.is_tree:
+        # `cat > /app/settings.ini <<X ... token=ghp_... X` in a RUN: DO205 reports the command
+        # text; the file it writes ships the token too.
+        kind = token_in_content(written.content)
+        return SecretFile(effect.path, f"a file holding {kind}", True, effect, ins, _masked(written.how)) if kind else None
     if named is None or written is None or written.not_a_source:
         return None
     content = written.content
@@ -241,6 +246,16 @@ def _by_content(ctx: LintContext, effect: Effect, ins: Instruction, source: str 
     if kind is None:
         return None
     return SecretFile(effect.path, f"a file holding {kind}", True, effect, ins, how)
+
+
+# Token prefixes of the known formats, with what follows (also when a message cut it short).
+_TOKEN_TAIL = re.compile(r"(A[KS]IA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|[sr]k_live_|AIza|eyJ|npm_|"
+                         r"pypi-|hf_|dckr_pat_|sk-)[A-Za-z0-9_.\-]{6,}")
+
+
+def _masked(text: str) -> str:
+    """``text`` with every token of a known format cut to its prefix (for messages)."""
+    return _TOKEN_TAIL.sub(lambda m: m.group(1) + "…", text)
 
 
 def _context_text(ctx: LintContext, source: str, limit: int = 65536) -> str | None:
