@@ -313,3 +313,13 @@ def test_do401_tools_installed_after_every_build_serve_the_container() -> None:
     assert codes(text, "DO401") == []
     before = text.replace("RUN make gen\n", "").replace('CMD ["serve"]', 'RUN make gen\nCMD ["serve"]')
     assert codes(before, "DO401") == ["DO401"]
+
+
+def test_do401_kernel_module_images_compile_at_run_time() -> None:
+    """jessfraz's wireguard:install (issue-16 sample) installs kmod and builds the module against the
+    host's headers when it runs: its compiler is the product."""
+    text = ("FROM debian:sid-slim\nRUN apt update && apt -y install build-essential kmod libelf-dev git "
+            "&& rm -rf /var/lib/apt/lists/*\nRUN git clone https://git.example/tools /t && make -C /t install\n"
+            "ENTRYPOINT [\"/usr/local/bin/entrypoint.sh\"]\n")
+    assert codes(text, "DO401") == []
+    assert codes(text.replace(" kmod", ""), "DO401") == ["DO401"]

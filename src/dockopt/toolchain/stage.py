@@ -319,6 +319,10 @@ def _dev_reason(ctx: LintContext, facts: StageFacts) -> str | None:
         return f"it installs language version managers ({', '.join(sorted(facts.version_managers))}): a build environment"
     if any(ins.name == "ONBUILD" for s in facts.stages for ins in s.instructions):
         return "it has ONBUILD triggers (a base image)"
+    module_tools = sorted({p for i in facts.installs for p in i.packages if p in ("dkms", "kmod")})
+    if module_tools:
+        # jessfraz's wireguard:install compiles the module against the host's headers when it runs
+        return f"it installs {', '.join(module_tools)}: it builds kernel modules at run time (the compiler is the product)"
     name, args = program(facts.entry)
     if not facts.entry:
         return "it sets no CMD or ENTRYPOINT of its own (a base or tool image)"
