@@ -46,15 +46,20 @@ def _steps(action: dict[str, Any]) -> list[dict[str, Any]]:
     return action["runs"]["steps"]
 
 
-def _dockopt_steps(action: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in _steps(action) if "-m dockopt" in s.get("run", "")]
+def _step(action: dict[str, Any], mode: str) -> dict[str, Any]:
+    return next(s for s in _steps(action) if s.get("run", "").endswith(f"run.sh\" {mode}"))
+
+
+NEW_INPUTS = {"config", "args", "working-directory", "context", "target", "no-fail", "version"}
+RUN_SH = ROOT / "action" / "run.sh"
 
 
 def test_inputs(action: dict[str, Any]) -> None:
     inputs = action["inputs"]
-    assert {"paths", "select", "ignore", "severity-threshold", "sarif"} <= set(inputs)
+    assert {"paths", "select", "ignore", "severity-threshold", "sarif"} | NEW_INPUTS <= set(inputs)
     assert inputs["paths"]["default"] == "."
-    for name in ("select", "ignore", "severity-threshold", "sarif"):
+    for name in ("select", "ignore", "severity-threshold", "sarif", "config", "args", "working-directory",
+                 "context", "target", "version"):
         assert inputs[name].get("required", False) is False
         assert inputs[name].get("default", "") == "", name  # empty: dockopt's own default applies
     for name, spec in inputs.items():
@@ -67,17 +72,22 @@ def test_composite_steps(action: dict[str, Any]) -> None:
     setup = steps[0]
     assert setup["uses"].startswith("actions/setup-python@")
     assert setup["with"]["update-environment"] is False  # leave the caller's Python alone
-    install = next(s for s in steps if "pip install" in s.get("run", ""))
-    assert '"$GITHUB_ACTION_PATH"' in install["run"] or 'spec="$GITHUB_ACTION_PATH"' in install["run"]
     for step in steps:
         if "run" in step:
             assert step.get("shell") == "bash", f"composite run steps need a shell: {step.get('name')}"
             # Inputs go through env:, never pasted into the script (shell injection).
             assert "${{" not in step["run"], f"expression inside run: {step.get('name')}"
-    formats = [re.search(r"--format (\w+)", s["run"]).group(1) for s in _dockopt_steps(action)]  # type: ignore[union-attr]
-    assert sorted(formats) == ["github", "sarif"]
-    sarif_step = next(s for s in _dockopt_steps(action) if "--format sarif" in s["run"])
+    modes = [s["run"].split()[-1] for s in steps if "run" in s]
+    assert modes == ["install", "sarif", "check"]
+    assert all('bash "$GITHUB_ACTION_PATH/action/run.sh"' in s["run"] for s in steps if "run" in s)
+    sarif_step = _step(action, "sarif")
     assert SARIF_CONDITION.match(sarif_step["if"]).group(1) == "sarif"  # type: ignore[union-attr]
+    # every input a dockopt step reads is passed to it
+    script = RUN_SH.read_text()
+    for step in (_step(action, "sarif"), _step(action, "check")):
+        for variable in set(re.findall(r"\$\{?(INPUT_[A-Z_]+)", script)) - {"INPUT_SARIF", "INPUT_VERSION",
+                                                                          "INPUT_NO_FAIL", "INPUT_SEVERITY_THRESHOLD"}:
+            assert variable in step["env"], (step["name"], variable)
 
 
 def test_expressions_name_real_inputs_and_steps(action: dict[str, Any]) -> None:
@@ -98,8 +108,8 @@ def test_expressions_name_real_inputs_and_steps(action: dict[str, Any]) -> None:
 
 def test_every_flag_exists(action: dict[str, Any], check_help: str) -> None:
     available = set(FLAG.findall(check_help))
-    used = {flag for step in _dockopt_steps(action) for flag in FLAG.findall(step["run"])}
-    assert used, "no dockopt flags found: the steps changed shape"
+    used = set(FLAG.findall(RUN_SH.read_text())) - {"--quiet", "--disable-pip-version-check", "--constraint"}
+    assert used, "no dockopt flags found: the script changed shape"
     assert used <= available, f"flags not in `dockopt check --help`: {sorted(used - available)}"
     choices = re.search(r"--format \{([^}]*)\}", check_help)
     assert choices is not None
@@ -108,16 +118,42 @@ def test_every_flag_exists(action: dict[str, Any], check_help: str) -> None:
     assert thresholds is not None and set(thresholds.group(1).split(",")) == {"error", "warning", "info"}
 
 
+def test_constraints_pin_every_dependency() -> None:
+    """Issue 17 item 14: the action installs from a committed constraints file that pins every
+    runtime dependency (and the hadolint extra) to one version that pyproject accepts."""
+    from packaging.requirements import Requirement
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["hadolint"]]
+    pins: dict[str, str] = {}
+    for line in (ROOT / "action" / "constraints.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"not an exact pin: {line}"
+            pins[name.strip().lower()] = version.strip()
+    for requirement in wanted:
+        assert requirement.name.lower() in pins, f"{requirement.name} is not pinned"
+        assert requirement.specifier.contains(pins[requirement.name.lower()], prereleases=True), requirement
+
+
 # --- running the steps' scripts -----------------------------------------------------------
 
 
-def _run_step(step: dict[str, Any], inputs: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run_step(step: dict[str, Any], inputs: dict[str, str], cwd: Path,
+              extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run a step's script as the runner would: expressions in env resolved, bash -e-less."""
 
     def resolve(value: str) -> str:
         def one(m: re.Match[str]) -> str:
             expr = m.group(1)
             if (ref := STEP_REF.fullmatch(expr)) is not None:
+                if ref.groups() == ("python", "python-path"):
+                    return inputs.get("_base_python", sys.executable)
                 assert ref.groups() == ("install", "python")
                 return sys.executable  # this checkout's dockopt stands in for the installed one
             ref_input = INPUT_REF.fullmatch(expr)
@@ -129,6 +165,9 @@ def _run_step(step: dict[str, Any], inputs: dict[str, str], cwd: Path) -> subpro
     env = dict(os.environ)
     env.update({key: resolve(str(value)) for key, value in (step.get("env") or {}).items()})
     env["NO_COLOR"] = "1"
+    env["GITHUB_ACTION_PATH"] = str(ROOT)
+    env.setdefault("RUNNER_TEMP", str(cwd / "_runner_temp"))
+    env.update(extra_env or {})
     return subprocess.run(["bash", "--noprofile", "--norc", "-c", step["run"]], cwd=cwd, env=env,
                           capture_output=True, text=True, check=False, timeout=120)
 
@@ -144,7 +183,7 @@ def test_check_step_annotates_and_fails(action: dict[str, Any], tmp_path: Path) 
     (tmp_path / "svc").mkdir()
     (tmp_path / "svc" / "Dockerfile").write_text(BAD, encoding="utf-8")
     (tmp_path / "Dockerfile").write_text(BAD.replace(" as ", " AS "), encoding="utf-8")
-    step = next(s for s in _dockopt_steps(action) if "--format github" in s["run"])
+    step = _step(action, "check")
 
     proc = _run_step(step, _inputs(action), tmp_path)
     assert proc.returncode == 1, proc.stderr
@@ -162,7 +201,7 @@ def test_check_step_annotates_and_fails(action: dict[str, Any], tmp_path: Path) 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_sarif_step_writes_report_without_failing(action: dict[str, Any], tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(BAD, encoding="utf-8")
-    step = next(s for s in _dockopt_steps(action) if "--format sarif" in s["run"])
+    step = _step(action, "sarif")
 
     proc = _run_step(step, _inputs(action, sarif="reports/dockopt.sarif"), tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -180,3 +219,96 @@ def test_sarif_step_writes_report_without_failing(action: dict[str, Any], tmp_pa
     # A usage error (exit 2) is not hidden.
     proc = _run_step(step, _inputs(action, sarif="out.sarif", select="NOPE"), tmp_path)
     assert proc.returncode == 2, proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_unreadable_file_is_a_notification_and_the_rest_annotated(action: dict[str, Any], tmp_path: Path) -> None:
+    """Item 14: one unreadable file no longer costs every annotation."""
+    (tmp_path / "Dockerfile").write_text(BAD, encoding="utf-8")
+    (tmp_path / "bad.Dockerfile").write_bytes(b"FROM a\nRUN echo \xff\n")
+    proc = _run_step(_step(action, "sarif"), _inputs(action, sarif="out.sarif"), tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    sarif = json.loads((tmp_path / "out.sarif").read_text(encoding="utf-8"))
+    run = sarif["runs"][0]
+    assert [r["ruleId"] for r in run["results"]] == ["DO404"]
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error" and "not valid UTF-8" in note["message"]["text"]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad.Dockerfile"
+    import jsonschema
+
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(sarif, schema)
+
+    check = _run_step(_step(action, "check"), _inputs(action), tmp_path)
+    assert check.returncode == 2
+    lines = [line for line in check.stdout.splitlines() if line.startswith("::")]
+    assert any(line.startswith("::warning file=Dockerfile,") and "DO404" in line for line in lines), lines
+    assert any(line.startswith("::error file=bad.Dockerfile,title=dockopt::") for line in lines), lines
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.parametrize("value", ["true", "True", "TRUE", "yes", "Yes", "on", "1"])
+def test_booleans_are_accepted_consistently(action: dict[str, Any], tmp_path: Path, value: str) -> None:
+    (tmp_path / "Dockerfile").write_text(BAD, encoding="utf-8")
+    proc = _run_step(_step(action, "check"), _inputs(action, no_fail=value), tmp_path)
+    assert proc.returncode == 0 and "DO404" in proc.stdout, proc.stdout + proc.stderr
+    off = _run_step(_step(action, "check"), _inputs(action, no_fail=value.replace("1", "0") if value == "1" else "no"),
+                    tmp_path)
+    assert off.returncode == 1
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_a_wrong_boolean_is_an_error(action: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(BAD, encoding="utf-8")
+    proc = _run_step(_step(action, "check"), _inputs(action, hadolint="maybe"), tmp_path)
+    assert proc.returncode == 2 and "::error title=dockopt::input 'hadolint' must be true or false" in proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_working_directory_config_context_target_args(action: dict[str, Any], tmp_path: Path) -> None:
+    app = tmp_path / "services" / "app"
+    app.mkdir(parents=True)
+    (app / "Dockerfile").write_text(BAD, encoding="utf-8")
+    (app / "ci.toml").write_text('extend-select = ["DO105"]\n', encoding="utf-8")
+    proc = _run_step(_step(action, "check"), _inputs(action, working_directory="services/app", config="ci.toml",
+                                                     context=".", target="build", args="--extend-select DO105"),
+                     tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # annotations name the file relative to the repository, not to working-directory
+    assert "::warning file=services/app/Dockerfile," in proc.stdout, proc.stdout
+    nosuch = _run_step(_step(action, "check"), _inputs(action, working_directory="services/app", target="nosuch"),
+                       tmp_path)
+    assert nosuch.returncode == 2 and "nosuch" in nosuch.stdout + nosuch.stderr
+    missing = _run_step(_step(action, "check"), _inputs(action, working_directory="nope"), tmp_path)
+    assert missing.returncode == 2 and "working-directory" in missing.stdout
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.parametrize(("version", "hadolint", "spec"), [
+    ("", "false", "{root}"), ("", "True", "{root}[hadolint]"), ("0.1.0", "no", "dockopt==0.1.0"),
+    ("v0.1.0", "yes", "dockopt[hadolint]==0.1.0"),
+])
+def test_install_step_pins_dependencies(action: dict[str, Any], tmp_path: Path, version: str, hadolint: str,
+                                        spec: str) -> None:
+    """The install step with a stand-in Python that records what pip was asked to do."""
+    log = tmp_path / "pip.log"
+    base = tmp_path / "base-python"
+    base.write_text(
+        "#!/usr/bin/env bash\n"
+        "# -m venv DIR: make DIR/bin/python, a recorder of its arguments\n"
+        f'mkdir -p "$3/bin"; printf \'#!/usr/bin/env bash\\necho "$@" >> {log}\\n\' > "$3/bin/python"; '
+        'chmod +x "$3/bin/python"\n')
+    base.chmod(0o755)
+    output = tmp_path / "github_output"
+    inputs = _inputs(action, version=version, hadolint=hadolint)
+    inputs["_base_python"] = str(base)
+    proc = _run_step(_step(action, "install"), inputs, tmp_path,
+                     {"GITHUB_OUTPUT": str(output), "RUNNER_TEMP": str(tmp_path / "tmp")})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    recorded = log.read_text().split()
+    assert recorded[:2] == ["-m", "pip"]
+    assert recorded[recorded.index("--constraint") + 1] == str(ROOT / "action" / "constraints.txt")
+    assert recorded[-1] == spec.format(root=ROOT)
+    assert output.read_text().startswith("python=")

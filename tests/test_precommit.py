@@ -151,9 +151,49 @@ def test_manifest_matches_the_cli() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"dockopt", "dockopt-fix"}
-    assert hooks["dockopt"]["entry"] == "dockopt check"
-    assert hooks["dockopt-fix"]["entry"] == "dockopt fix"
+    assert hooks["dockopt"]["entry"] == "dockopt check --force-exclude"
+    assert hooks["dockopt-fix"]["entry"] == "dockopt fix --fix-only --force-exclude"
+    from dockopt.discovery import HOOK_FILES_REGEX
+
     for hook in hooks.values():
         assert hook["language"] == "python"
-        assert hook["types"] == ["dockerfile"]
-        assert hook["require_serial"] is False
+        assert hook["files"] == HOOK_FILES_REGEX  # the walk's names, not identify's `dockerfile` tag
+        assert hook["require_serial"] is True  # one process, one summary (as ruff's hooks)
+
+
+# A fixable finding (DO404 casing) and one without a safe fix (DO102, unsafe).
+MIXED = """FROM golang:1.22 as build
+RUN go build -o /app .
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y curl
+COPY --from=build /app /app
+"""
+
+
+@pytest.mark.slow
+def test_both_hooks_print_each_finding_once(hook_repo: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """Issue 17 items 10 and 12: with both hooks, the fix hook prints what it changed and a
+    count, the check hook the remaining findings, each once and in one summary; the hooks
+    take api.dockerfile (identify's tag does not) and skip Dockerfile.md (which it takes)."""
+    repo, env = hook_repo
+    project = _project(tmp_path, env)
+    (project / "Dockerfile").write_text(MIXED, encoding="utf-8")
+    (project / "api.dockerfile").write_text(MIXED, encoding="utf-8")
+    (project / "Dockerfile.md").write_text("# Building\n\nRun `docker build .`\n", encoding="utf-8")
+    rev = _git(repo, env, "rev-parse", "HEAD").strip()
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {repo.as_posix()}\n    rev: {rev}\n    hooks:\n"
+        "      - id: dockopt-fix\n      - id: dockopt\n",
+        encoding="utf-8",
+    )
+    _git(project, env, "add", "-A")
+    proc = _pre_commit(project, env, "run", "--all-files")
+    assert proc.returncode == 1, _explain(proc)
+    fix_part, check_part = proc.stdout.split("dockopt (fix)", 1)[1].split("\ndockopt.", 1)
+    assert "Fixed Dockerfile: DO404 stage-reference" in fix_part, _explain(proc)
+    assert "Fixed api.dockerfile: DO404 stage-reference" in fix_part, _explain(proc)
+    assert "Fixed 2 findings in 2 files; 2 findings remain" in fix_part, _explain(proc)
+    assert "DO102" not in fix_part, _explain(proc)  # the remaining findings: the check hook's job
+    assert check_part.count("DO102 [-] warning") == 2, _explain(proc)
+    assert check_part.count("Found ") == 1 and "Found 2 findings: 2 warnings." in check_part, _explain(proc)
+    assert "Dockerfile.md" not in proc.stdout, _explain(proc)

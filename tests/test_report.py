@@ -357,24 +357,25 @@ def test_text_long_spans_are_capped() -> None:
 
 def test_text_markers_and_unsafe_fixes() -> None:
     default = render("text", [_main_report()], RULES)
-    assert "Dockerfile:7:5: DO101 [-] Cleanup" in default
-    assert "Dockerfile:4:5: DO102 [*] apt lists" in default
-    assert "Dockerfile:8:1: DO105 This RUN" in default  # suggestion: no marker, but help
+    assert "Dockerfile:7:5: DO101 [-] warning: Cleanup" in default
+    assert "Dockerfile:4:5: DO102 [*] warning: apt lists" in default
+    assert "Dockerfile:8:1: DO105 info: This RUN" in default  # suggestion: no marker, but help
     assert "= help: Join with the previous RUN" in default
+    # Counted by severity (not "5 errors" for warnings), and the hint names a command that exists.
     assert default.endswith(
-        "Found 5 errors.\n[*] 1 fixable with `dockopt fix` "
-        "(1 hidden fix can be enabled with the `--unsafe-fixes` option).\n")
+        "Found 5 findings: 3 warnings, 2 info.\n[*] 1 fixable with `dockopt fix` "
+        "(1 hidden fix can be enabled with `dockopt fix --unsafe-fixes`).\n")
     enabled = render("text", [_main_report()], RULES, unsafe_fixes_enabled=True)
-    assert "DO101 [*] Cleanup" in enabled and enabled.endswith("[*] 2 fixable with `dockopt fix`.\n")
+    assert "DO101 [*] warning: Cleanup" in enabled and enabled.endswith("[*] 2 fixable with `dockopt fix`.\n")
     only_hidden = FileReport(MAIN_PATH, MAIN, [_main_report().diagnostics[1]])
     assert render("text", [only_hidden], RULES).endswith(
-        "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).\n")
+        "No fixes available (1 hidden fix can be enabled with `dockopt fix --unsafe-fixes`).\n")
 
 
 def test_text_summary_counts_rules() -> None:
     out = render("text", _files(), RULES)
     assert "\n  2  DO103   apk-cache-left\n  1  DL3008\n" in out  # foreign codes: no name to repeat
-    assert "Found 8 errors.\n[*] 3 fixable" in out
+    assert "Found 8 findings: 2 errors, 3 warnings, 3 info.\n[*] 3 fixable" in out
 
 
 def test_text_neutralises_control_characters() -> None:

@@ -42,7 +42,7 @@ PYPROJECT = "pyproject.toml"
 _PYPROJECT_TABLE = ("tool", "dockopt")
 
 KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "severity", "severity-threshold", "context",
-        "hadolint", "unsafe-fixes", "target")
+        "hadolint", "unsafe-fixes", "target", "exclude", "extend-exclude", "force-exclude", "respect-gitignore")
 
 
 def display_path(path: Path) -> str:
@@ -109,6 +109,11 @@ class Config:
     hadolint: bool | None = None
     unsafe_fixes: bool | None = None
     target: str | None = None
+    # Discovery (dockopt.discovery): gitignore-style globs relative to ``root``.
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] | None = None
+    force_exclude: bool | None = None
+    respect_gitignore: bool | None = None
     # The file's text, kept only to find line numbers when a later check reports an error.
     text: str = field(default="", repr=False, compare=False)
 
@@ -253,7 +258,7 @@ def _build(path: Path, text: str, data: Mapping[str, Any]) -> Config:
             raise fail(f"unknown key {key!r}{_suggest(key)}", key)
 
     values: dict[str, Any] = {}
-    for key in ("select", "extend-select", "ignore"):
+    for key in ("select", "extend-select", "ignore", "exclude", "extend-exclude"):
         if key in data:
             values[key.replace("-", "_")] = _strings(data[key], fail, key)
     if "per-file-ignores" in data:
@@ -274,7 +279,7 @@ def _build(path: Path, text: str, data: Mapping[str, Any]) -> Config:
         if not context.is_dir():
             raise fail(f"'context' is not a directory: {display_path(context)}", "context")
         values["context"] = context
-    for key in ("hadolint", "unsafe-fixes"):
+    for key in ("hadolint", "unsafe-fixes", "force-exclude", "respect-gitignore"):
         if key in data:
             values[key.replace("-", "_")] = _bool(data[key], fail, key)
     if "target" in data:

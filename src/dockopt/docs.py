@@ -6,8 +6,12 @@ from pathlib import Path
 from dockopt.rulebook import RuleDoc, load_rulebook
 
 _FIX_LABEL = {
-    "safe": "Fix is always available and safe (the final image filesystem stays the same).",
-    "unsafe": "Fix is available with `--unsafe-fixes` (it may change the image or the build).",
+    # The rule book's `fix` is the best fix the rule can offer, not a promise for every
+    # finding: the rule's own text below says when there is none (or only an unsafe one).
+    "safe": "When a fix is offered it is safe (the final image filesystem stays the same); "
+            "the cases without one are described below.",
+    "unsafe": "When a fix is offered it is unsafe: only `dockopt fix --unsafe-fixes` applies it "
+              "(it may change the image or the build); the details are below.",
     "suggestion": "A suggested change is shown; it is never applied automatically.",
     "none": "No automatic fix.",
 }

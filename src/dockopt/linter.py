@@ -6,6 +6,13 @@ Suppressions:
   silences those codes for findings that start inside that instruction;
 - ``# dockopt: ignore`` there silences every code;
 - ``# dockopt: ignore-file`` (or ``ignore-file=DO101``) anywhere silences the whole file.
+A reason may follow the codes after ``--`` (``# dockopt: ignore=DO102 -- the cache is
+needed at run time``). A comment that starts like a suppression but does not parse
+(``# dockopt ignore=DO102``, ``# dockopt: ignore DO102``) silences nothing and is reported:
+a warning on stderr, and DO001 when DO001 is selected.
+
+DO001 (unused or malformed suppressions) is an ordinary rule, off by default:
+``--select``/``--extend-select``/config enable it, as does ``--report-unused-suppressions``.
 """
 from __future__ import annotations
 
@@ -22,7 +29,14 @@ from dockopt.syntax import Document, parse
 if TYPE_CHECKING:
     from dockopt.context.build_context import BuildContext
 
-_SUPPRESSION = re.compile(r"^#\s*dockopt\s*:\s*(ignore-file|ignore)\b\s*(?:=\s*([A-Za-z0-9_,\s]*))?\s*$")
+_CODE_LIST = r"[A-Za-z]+[0-9]*(?:\s*,\s*[A-Za-z]+[0-9]*)*\s*,?"
+_SUPPRESSION = re.compile(
+    rf"^#\s*dockopt\s*:\s*(ignore-file|ignore)(?:\s*=\s*({_CODE_LIST}))?\s*(?:--.*)?$", re.IGNORECASE
+)
+# Comments meant as a suppression: "# dockopt" then ":" or an ignore word. Anything of this
+# shape that _SUPPRESSION does not accept is reported as malformed, never silently dropped.
+_LOOKS_LIKE_SUPPRESSION = re.compile(r"^#\s*dockopt\s*(?::|[=-]?\s*(?:ignore|noqa|disable)\b)", re.IGNORECASE)
+SUPPRESSION_SYNTAX = "`# dockopt: ignore[=CODE,...] [-- reason]` or `# dockopt: ignore-file[=CODE,...]`"
 
 
 class Selector(Protocol):
@@ -63,9 +77,18 @@ class Suppression:
 class LintResult:
     document: Document
     diagnostics: list[Diagnostic]
+    warnings: list[str] = field(default_factory=list)  # one line each, for stderr
 
 
-def find_suppressions(document: Document) -> list[Suppression]:
+@dataclass(slots=True)
+class MalformedSuppression:
+    line: int
+    start: int
+    end: int
+    text: str
+
+
+def find_suppressions(document: Document, malformed: list[MalformedSuppression] | None = None) -> list[Suppression]:
     found: list[Suppression] = []
     instructions = iter(document.instructions)
     upcoming = next(instructions, None)
@@ -76,10 +99,16 @@ def find_suppressions(document: Document) -> list[Suppression]:
             continue
         if getattr(node, "kind", "") not in ("comment", "directive"):
             continue
-        m = _SUPPRESSION.match(node.text.strip())
+        comment = node.text.strip()
+        m = _SUPPRESSION.match(comment)
         if not m:
+            if malformed is not None and _LOOKS_LIKE_SUPPRESSION.match(comment):
+                line = index.location(node.start).line
+                malformed.append(MalformedSuppression(line, node.start, node.start + len(node.text.rstrip("\r\n")),
+                                                      comment))
             continue
         kind, codes_text = m.groups()
+        kind = kind.lower()
         codes = frozenset(c.strip().upper() for c in (codes_text or "").split(",") if c.strip()) or None
         line = index.location(node.start).line
         suppression = Suppression(codes, line, node.start, node.start + len(node.text.rstrip("\r\n")),
@@ -132,9 +161,10 @@ def lint(
     if document.errors:
         code, name = SYNTAX_ERROR
         for error in document.errors:
-            start = document.index.line_start(min(error.line, document.index.line_count))
-            finding = Finding(start, document.index.line_end(min(error.line, document.index.line_count)),
-                              error.message)
+            line = min(error.line, document.index.line_count)
+            line_start, line_end = document.index.line_start(line), document.index.line_end(line)
+            start = min(line_start + max(error.column, 1) - 1, line_end)
+            finding = Finding(start, line_end, error.message)
             diagnostics.append(_to_diagnostic(finding, code, name, Severity.ERROR, document, display))
         return LintResult(document, diagnostics)
 
@@ -155,13 +185,23 @@ def lint(
                 d.severity = selector.severity(d.code, d.severity)
                 diagnostics.append(d)
 
-    suppressions = find_suppressions(document)
+    malformed: list[MalformedSuppression] = []
+    suppressions = find_suppressions(document, malformed)
+    report_do001 = report_unused_suppressions or selector.enabled(UNUSED_SUPPRESSION[0], display)
     if suppressions:
         diagnostics = _apply_suppressions(diagnostics, suppressions)
-        if report_unused_suppressions:  # the flag itself asks for DO001
+        if report_do001:
             diagnostics.extend(_unused(suppressions, document, display))
+    warnings = []
+    for bad in malformed:
+        message = f"malformed suppression comment, it silences nothing (expected {SUPPRESSION_SYNTAX})"
+        warnings.append(f"{display}:{bad.line}: warning: {message}: {bad.text}")
+        if report_do001:
+            code, name = UNUSED_SUPPRESSION
+            diagnostics.append(_to_diagnostic(Finding(bad.start, bad.end, message), code, name,
+                                              selector.severity(code, Severity.WARNING), document, display))
     diagnostics.sort(key=Diagnostic.sort_key)
-    return LintResult(document, diagnostics)
+    return LintResult(document, diagnostics, warnings)
 
 
 def _apply_suppressions(diagnostics: list[Diagnostic], suppressions: list[Suppression]) -> list[Diagnostic]:

@@ -43,6 +43,7 @@ class RunOptions:
     hadolint: bool | None = None
     diff: bool = False
     jobs: int = 1
+    show_fixes: bool = False
     # Text output: each file's findings are rendered where the file is linted (in parallel
     # under --jobs) and its text is dropped from the outcome; None for the other formats.
     text: TextOptions | None = None
@@ -52,12 +53,17 @@ class RunOptions:
 class FileOutcome:
     report: FileReport | None = None
     error: str | None = None
+    error_path: str | None = None  # the file the error is about (SARIF notifications, annotations)
     fixed: int = 0
     diff: str = ""
     new_text: str | None = None  # fixed text (stdin mode prints it)
     threshold_hits: int = 0
     fixable: dict[str, int] = field(default_factory=dict)
     rendered: RenderedFile | None = None  # with RunOptions.text: the report's text part
+    # Unsafe fixes count as fixable for this file (--unsafe-fixes, or its config says so).
+    unsafe_enabled: bool = False
+    applied: list[str] = field(default_factory=list)  # "CODE name" of each applied fix
+    warnings: list[str] = field(default_factory=list)  # one-line notes for stderr
 
 
 def known_codes() -> dict[str, bool]:
@@ -152,7 +158,25 @@ def _lint_source(source: SourceFile, display: str, settings: _Settings) -> tuple
         report_unused_suppressions=options.report_unused_suppressions,
         extra=extra,
     )
+    if target and not result.document.errors:
+        _check_target(result, target, display, from_config=options.target is None, config=config)
     return result, config, selection
+
+
+class TargetError(Exception):
+    """``--target`` (or the config's ``target``) names a stage the Dockerfile lacks."""
+
+
+def _check_target(result: LintResult, target: str, display: str, *, from_config: bool, config: Config) -> None:
+    from dockopt.model import build_model
+
+    build = build_model(result.document)
+    if build.stage(target) is not None:
+        return
+    names = [stage.name_written or str(stage.index) for stage in build.stages]
+    where = f" (target in {config.source})" if from_config and config.source is not None else ""
+    raise TargetError(f"{display}: target stage \"{target}\" could not be found{where}; "
+                      f"stages: {', '.join(names) or 'none'}")
 
 
 # --- public API for other front ends ------------------------------------------------------------
@@ -186,10 +210,17 @@ def _outcome(display: str, text: str, diagnostics: list[Diagnostic], selection: 
 def check_one(path: Path, display: str, settings: _Settings, stdin_text: str | None = None) -> FileOutcome:
     try:
         source = _source(path, display, stdin_text)
-        result, _config, selection = _lint_source(source, display, settings)
-    except (FileError, ConfigError) as exc:
-        return FileOutcome(error=str(exc))
-    return _outcome(display, source.text, result.diagnostics, selection)
+        result, config, selection = _lint_source(source, display, settings)
+    except (FileError, ConfigError, TargetError) as exc:
+        return FileOutcome(error=str(exc), error_path=display)
+    outcome = _outcome(display, source.text, result.diagnostics, selection)
+    outcome.unsafe_enabled = _unsafe(settings.options, config)
+    outcome.warnings = list(result.warnings)
+    return outcome
+
+
+def _unsafe(options: RunOptions, config: Config) -> bool:
+    return options.unsafe_fixes if options.unsafe_fixes is not None else bool(config.unsafe_fixes)
 
 
 def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | None = None) -> FileOutcome:
@@ -203,14 +234,21 @@ def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | Non
     try:
         source = _source(path, display, stdin_text)
         config, selection = settings.for_file(source.path)
-        unsafe = options.unsafe_fixes if options.unsafe_fixes is not None else bool(config.unsafe_fixes)
+        unsafe = _unsafe(options, config)
+
+        last: list[LintResult] = []
 
         def run_lint(text: str) -> LintResult:
-            return _lint_source(SourceFile(source.path, text, source.encoding, source.raw), display, settings)[0]
+            found = _lint_source(SourceFile(source.path, text, source.encoding, source.raw), display, settings)[0]
+            last[:] = [found]
+            return found
 
         result = fix_text(source.text, run_lint, unsafe=unsafe)
         outcome = _outcome(display, result.text, result.remaining, selection)
+        outcome.unsafe_enabled = unsafe
         outcome.fixed = len(result.applied)
+        outcome.applied = [f"{d.code} {d.name}" for d in result.applied]
+        outcome.warnings = list(last[0].warnings) if last else []
         outcome.new_text = result.text
         if result.changed:
             if options.diff:
@@ -228,8 +266,8 @@ def fix_one(path: Path, display: str, settings: _Settings, stdin_text: str | Non
                 )
             elif stdin_text is None:
                 write_source(source, result.text, display)
-    except (FileError, ConfigError) as exc:
-        return FileOutcome(error=str(exc))
+    except (FileError, ConfigError, TargetError) as exc:
+        return FileOutcome(error=str(exc), error_path=display)
     return outcome
 
 
@@ -276,7 +314,12 @@ def _rendered(outcome: FileOutcome, options: RunOptions) -> FileOutcome:
         from dockopt.report.text import render_file
 
         report = outcome.report
-        outcome.rendered = render_file(report, {}, options.text)
+        text_options = options.text
+        if outcome.unsafe_enabled != text_options.unsafe_fixes_enabled:
+            import dataclasses
+
+            text_options = dataclasses.replace(text_options, unsafe_fixes_enabled=outcome.unsafe_enabled)
+        outcome.rendered = render_file(report, {}, text_options)
         outcome.report = FileReport(report.path, "", report.diagnostics)
     return outcome
 
@@ -332,7 +375,7 @@ def _redo_missing(items: list[tuple[str, Path, str]], results: list[FileOutcome 
                           items, results, 1, first)
         if results[first] is None:
             display = items[first][2]
-            results[first] = FileOutcome(error=f"{display}: internal error: the process analysing this file "
+            results[first] = FileOutcome(error_path=display, error=f"{display}: internal error: the process analysing this file "
                                                "died (a crash or the system's out-of-memory killer); "
                                                "please report it with the file")
 
@@ -343,6 +386,6 @@ def run_stdin(mode: str, data: bytes, filename: str | None, options: RunOptions)
     try:
         text = decode_stdin(data, display)
     except FileError as exc:
-        return FileOutcome(error=str(exc))
+        return FileOutcome(error=str(exc), error_path=display)
     settings = _Settings(options)
-    return (fix_one if mode == "fix" else check_one)(path, display, settings, stdin_text=text)
+    return _rendered((fix_one if mode == "fix" else check_one)(path, display, settings, stdin_text=text), options)

@@ -28,7 +28,7 @@ def run_rule_command(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         chosen = [doc]
     else:
-        print("dockopt rule: give a rule code or --all", file=sys.stderr)
+        print("dockopt rule: give a rule code or --all (see `dockopt rule --help`)", file=sys.stderr)
         return EXIT_ERROR
     if args.format == "json":
         payload = [
@@ -37,6 +37,13 @@ def run_rule_command(args: argparse.Namespace) -> int:
             for d in chosen
         ]
         print(json.dumps(payload if args.all else payload[0], indent=2))
+    elif args.all:
+        # One line per rule (ruff's `rule --all` is a wall of text; `dockopt rule CODE` has it).
+        rows = [(d.code, d.name, d.severity.label, "on" if d.default else "off", d.fix, d.summary) for d in chosen]
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        for row in rows:
+            print("  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[5])
+        print("\nFull documentation: dockopt rule CODE")
     else:
         print("\n".join(render_markdown(d) for d in chosen), end="")
     return EXIT_OK
@@ -49,6 +56,9 @@ def run_layers_command(args: argparse.Namespace) -> int:
     from dockopt.layers.render import render_layers
 
     path = Path(args.path)
+    if args.context is not None and not args.context.is_dir():
+        print(f"dockopt: {args.context}: build context is not a directory", file=sys.stderr)
+        return EXIT_ERROR
     try:
         source = read_source(path)
     except FileError as exc:

@@ -4,9 +4,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from dockopt.layers.accounting import Accounting
 from dockopt.layers.plan import LayerPlan, shown_path
 from dockopt.layers.sizes import human
+
+if TYPE_CHECKING:
+    from dockopt.model import Build
 
 
 def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None) -> tuple[LayerPlan | None, str]:
@@ -26,6 +31,13 @@ def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target
         return None, None, f"{path}:{error.line}: {error.message}"
     build_context = BuildContext.for_dockerfile(path, context_dir)
     ctx = LintContext(document, path, build_context, target)
+    needed: set[int] | None = None
+    if target:
+        stage = ctx.build.stage(target)
+        if stage is None:
+            names = ", ".join(s.label for s in ctx.build.stages)
+            return None, None, f"{path}: target stage \"{target}\" could not be found; stages: {names}"
+        needed = _stages_needed(ctx.build, stage.index)
     from dockopt.cache.model import annotate_layers
 
     annotate_layers(ctx)  # fills each layer's rebuilt_when from the cache model
@@ -33,7 +45,37 @@ def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target
 
     # Which of the waste `dockopt check` (default selection) names: the same plan, linted.
     accounting = account_text(text, path, build_context, target)
-    return ctx.layers, accounting, ""
+    if needed is None:
+        return ctx.layers, accounting, ""
+    # BuildKit builds only what the target needs: its FROM chain and the stages it copies from.
+    return LayerPlan([p for p in ctx.layers.stages if p.stage.index in needed]), accounting, ""
+
+
+def _stages_needed(build: Build, target_index: int) -> set[int]:
+    """Indexes of the stages a ``--target`` build runs: the target, its base stages and every
+    stage named by ``COPY --from`` or ``RUN --mount=from=`` in them, transitively."""
+    needed: set[int] = set()
+    pending = [target_index]
+    while pending:
+        index = pending.pop()
+        if index in needed:
+            continue
+        needed.add(index)
+        stage = build.stages[index]
+        if stage.base_stage is not None:
+            pending.append(stage.base_stage.index)
+        for ins in stage.instructions:
+            refs = ins.flag_values("from")
+            for mount in ins.flag_values("mount"):
+                for part in mount.split(","):
+                    key, _, value = part.partition("=")
+                    if key.strip().lower() == "from":
+                        refs.append(value.strip())
+            for ref in refs:
+                found = build.stage(ref)
+                if found is not None and found.index < len(build.stages):
+                    pending.append(found.index)
+    return needed
 
 
 def render_layers(text: str, path: Path, context_dir: Path | None, target: str | None, fmt: str) -> tuple[str, bool]:

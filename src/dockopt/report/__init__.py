@@ -39,6 +39,7 @@ def render(
     color: bool = False,
     show_source: bool = True,
     unsafe_fixes_enabled: bool = False,
+    errors: Sequence[tuple[str | None, str]] = (),
 ) -> str:
     """Render ``files`` in format ``fmt`` (one of ``FORMATS``).
 
@@ -47,6 +48,10 @@ def render(
     carry every fix with its applicability. Machine formats return well-formed output even
     when there are no findings (``[]``, an empty SARIF run, an empty ``<checkstyle>``);
     ``github`` returns an empty string.
+
+    ``errors`` are the files that could not be checked, as (path or None, one-line message):
+    SARIF reports them as ``toolExecutionNotifications`` (and ``executionSuccessful: false``),
+    ``github`` as ``::error`` annotations; the other formats leave them to stderr.
 
     ``rules`` defaults to the rule book, read only by the format that needs more than a
     rule's name (SARIF's rule descriptors): the other formats take names from the
@@ -73,11 +78,11 @@ def render(
     if fmt == "github":
         from dockopt.report import github
 
-        return github.render(files, rules)
+        return github.render(files, rules, errors)
     if fmt == "sarif":
         from dockopt.report import sarif
 
-        return sarif.render(files, rules)
+        return sarif.render(files, rules, errors)
     if fmt == "gitlab":
         from dockopt.report import gitlab
 

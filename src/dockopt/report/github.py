@@ -37,7 +37,10 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(files: Sequence[FileReport], rules: Mapping[str, RuleDoc]) -> str:
+def render(files: Sequence[FileReport], rules: Mapping[str, RuleDoc],
+           errors: Sequence[tuple[str | None, str]] = ()) -> str:
+    """Annotations for the findings, then an ``::error`` for each file that could not be
+    checked (so one unreadable file does not hide the others' annotations)."""
     lines: list[str] = []
     for finding in findings(files):
         diag = finding.diagnostic
@@ -53,4 +56,7 @@ def render(files: Sequence[FileReport], rules: Mapping[str, RuleDoc]) -> str:
         )
         rendered = ",".join(f"{key}={escape_property(value)}" for key, value in props)
         lines.append(f"::{_COMMAND[diag.severity]} {rendered}::{escape_data(diag.message)}")
+    for path, message in errors:
+        where = f"file={escape_property(path)}," if path and path != "-" else ""
+        lines.append(f"::error {where}title=dockopt::{escape_data(message)}")
     return "".join(line + "\n" for line in lines)

@@ -17,6 +17,11 @@ Shape decisions, and why:
   whose value it does not recognise.
 * Related locations get ids and are linked from the message text (``[text](id)``): GitHub
   only shows related locations that the message links to.
+* Secret rules (DO2xx) carry a ``security`` tag and a ``security-severity`` score
+  (``SECURITY_SEVERITY``): GitHub code scanning then lists them as security alerts ranked
+  by that score, the others stay ordinary alerts.
+* Files that could not be read are ``toolExecutionNotifications`` of the run's invocation
+  (``executionSuccessful: false``); the other files' results are all still there.
 * Every fix (safe, unsafe or suggestion) is exported with its applicability in
   ``properties``: consumers that apply SARIF fixes can filter on it.
 """
@@ -50,15 +55,21 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 _PROBLEM_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "recommendation"}
 # A "[text](target)" sequence in a plain-text SARIF message is an embedded link; literal
 # brackets that would form one must be backslash-escaped (SARIF 2.1.0, 3.11.6).
+# GitHub's security-severity scores (a string, 0.0-10.0; >= 9 critical, >= 7 high, >= 4
+# medium): a secret shipped in an image layer is high, a credential in ARG/ENV medium.
+SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.5", Severity.INFO: "3.0"}
+SECURITY_PREFIX = "DO2"
 _LINK_LIKE = re.compile(r"\[[^\]]*\]\(")
 
 
-def render(files: Sequence[FileReport], rules: Mapping[str, RuleDoc]) -> str:
+def render(files: Sequence[FileReport], rules: Mapping[str, RuleDoc],
+           errors: Sequence[tuple[str | None, str]] = ()) -> str:
     # ASCII escapes: the bytes do not depend on the runner's locale (see json_format).
-    return json.dumps(sarif_log(files, rules), indent=2, ensure_ascii=True) + "\n"
+    return json.dumps(sarif_log(files, rules, errors), indent=2, ensure_ascii=True) + "\n"
 
 
-def sarif_log(files: Sequence[FileReport], rules: Mapping[str, RuleDoc]) -> dict[str, Any]:
+def sarif_log(files: Sequence[FileReport], rules: Mapping[str, RuleDoc],
+              errors: Sequence[tuple[str | None, str]] = ()) -> dict[str, Any]:
     """The SARIF log as a JSON-ready dict (for tests and for callers that post-process it)."""
     all_findings = list(findings(files))
     descriptors: list[dict[str, Any]] = [_descriptor(doc) for _, doc in sorted(rules.items())]
@@ -85,6 +96,17 @@ def sarif_log(files: Sequence[FileReport], rules: Mapping[str, RuleDoc]) -> dict
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
+    if errors:
+        # Files that could not be checked: the log still carries every other file's results,
+        # and says the run was incomplete (SARIF 3.20.21 toolExecutionNotifications).
+        notifications = []
+        for path, message in errors:
+            notification: dict[str, Any] = {"level": "error", "message": {"text": message},
+                                            "descriptor": {"id": "file-error"}}
+            if path and path != "-":
+                notification["locations"] = [{"physicalLocation": {"artifactLocation": artifact_location(path)}}]
+            notifications.append(notification)
+        run["invocations"] = [{"executionSuccessful": False, "toolExecutionNotifications": notifications}]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
@@ -110,12 +132,20 @@ def _descriptor(doc: RuleDoc) -> dict[str, Any]:
         "help": {"text": "\n\n".join(text), "markdown": "\n\n".join(markdown)},
         "helpUri": doc.url,
         "defaultConfiguration": {"level": _LEVEL[doc.severity]},
-        "properties": {
-            "tags": ["dockerfile", "dockopt"],
-            "precision": "high",
-            "problem.severity": _PROBLEM_SEVERITY[doc.severity],
-        },
+        "properties": _properties(doc.code, doc.severity),
     }
+
+
+def _properties(code: str, severity: Severity) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "tags": ["dockerfile", "dockopt"],
+        "precision": "high",
+        "problem.severity": _PROBLEM_SEVERITY[severity],
+    }
+    if code.startswith(SECURITY_PREFIX):
+        properties["tags"].append("security")
+        properties["security-severity"] = SECURITY_SEVERITY[severity]
+    return properties
 
 
 def _foreign_descriptor(diag: Diagnostic) -> dict[str, Any]:

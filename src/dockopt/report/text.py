@@ -1,17 +1,21 @@
 """``--format text`` (the default): ruff-like findings for people at a terminal.
 
-    Dockerfile:4:5: DO101 [*] `rm -rf /var/lib/apt/lists/*` in a later RUN frees nothing
+    Dockerfile:4:5: DO101 [*] warning: `rm -rf /var/lib/apt/lists/*` in a later RUN frees nothing
       |
     4 | RUN rm -rf /var/lib/apt/lists/*
       |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^
       |
       = help: Move the cleanup into the RUN that created the files
 
+The severity follows the code (and the marker): colour is not the only carrier. The
+summary counts findings by severity (``Found 4 findings: 1 error, 3 warnings.``).
+
 Markers after the code:
 
 * ``[*]`` — ``dockopt fix`` (as configured) applies the fix: a safe fix, or an unsafe fix
   when unsafe fixes are enabled.
-* ``[-]`` — an unsafe fix exists but is hidden: it needs ``--unsafe-fixes``. (ruff prints
+* ``[-]`` — an unsafe fix exists but is hidden: it needs ``dockopt fix --unsafe-fixes``
+  (or ``unsafe-fixes = true`` in the configuration, which makes it ``[*]``). (ruff prints
   nothing here; a marker tells the user a fix exists at all.)
 * no marker — no fix, or only a suggestion (its ``help:`` is still shown; never applied).
 
@@ -68,6 +72,7 @@ class TextOptions:
     color: bool = False
     show_source: bool = True
     unsafe_fixes_enabled: bool = False
+    quiet: bool = False
 
 
 @dataclass(slots=True)
@@ -82,6 +87,7 @@ class RenderedFile:
     names: dict[str, str] = field(default_factory=dict)
     fixable: int = 0
     hidden: int = 0
+    per_severity: Counter[str] = field(default_factory=Counter)
 
 
 def render(
@@ -105,6 +111,7 @@ def render_file(report: FileReport, rules: Mapping[str, RuleDoc], options: TextO
         part.fixable += state == "applicable"
         part.hidden += state == "hidden"
         part.per_rule[diag.code] += 1
+        part.per_severity[diag.severity.label] += 1
         part.names.setdefault(diag.code, rule_name(diag, rules))
         part.blocks.append(_block(finding, state, style, options.show_source))
     return part
@@ -115,24 +122,28 @@ def combine(parts: Sequence[RenderedFile], options: TextOptions) -> str:
     style = _Style(options.color)
     blocks: list[str] = []
     per_rule: Counter[str] = Counter()
+    per_severity: Counter[str] = Counter()
     names: dict[str, str] = {}
     fixable = hidden = 0
     for part in sorted(parts, key=lambda p: p.path):
         blocks += part.blocks
         per_rule.update(part.per_rule)
+        per_severity.update(part.per_severity)
         for code, name in part.names.items():
             names.setdefault(code, name)
         fixable += part.fixable
         hidden += part.hidden
     if not blocks:
-        return style(_GREEN, "All checks passed!") + "\n"
+        return "" if options.quiet else style(_GREEN, "All checks passed!") + "\n"
 
-    out = ["\n\n".join(blocks) if options.show_source else "\n".join(blocks), ""]
+    findings_text = "\n\n".join(blocks) if options.show_source else "\n".join(blocks)
+    if options.quiet:  # findings only: no summary, no hints (ruff's --quiet)
+        return findings_text + "\n"
+    out = [findings_text, ""]
     out += _summary(per_rule, names)
-    total = sum(per_rule.values())
-    out.append(f"Found {total} error{'s' if total != 1 else ''}.")
+    out.append(found_line(per_severity))
     hidden_note = (
-        f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option"
+        f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with `dockopt fix --unsafe-fixes`"
     )
     if fixable:
         tail = f" ({hidden_note})." if hidden else "."
@@ -140,6 +151,17 @@ def combine(parts: Sequence[RenderedFile], options: TextOptions) -> str:
     elif hidden:
         out.append(f"No fixes available ({hidden_note}).")
     return "\n".join(out) + "\n"
+
+
+def found_line(per_severity: Mapping[str, int]) -> str:
+    """``Found 4 findings: 1 error, 2 warnings, 1 info.`` (severities with a count, worst first)."""
+    total = sum(per_severity.values())
+    counts = []
+    for label in ("error", "warning", "info"):
+        n = per_severity.get(label, 0)
+        if n:
+            counts.append(f"{n} {label}{'s' if n != 1 and label != 'info' else ''}")
+    return f"Found {total} finding{'s' if total != 1 else ''}: {', '.join(counts)}."
 
 
 def _summary(per_rule: Counter[str], names: Mapping[str, str]) -> list[str]:
@@ -159,7 +181,8 @@ def _block(finding: Finding, state: str, style: _Style, show_source: bool) -> st
     diag = finding.diagnostic
     location = f"{style(_BOLD, sanitize_terminal(finding.report.path))}:{diag.start.line}:{diag.start.column}:"
     code = style(_SEVERITY_STYLE[diag.severity], diag.code)
-    header = f"{location} {code}{_MARKERS.get(state, '')} {_multiline(diag.message)}"
+    severity = style(_SEVERITY_STYLE[diag.severity], diag.severity.label)
+    header = f"{location} {code}{_MARKERS.get(state, '')} {severity}: {_multiline(diag.message)}"
     if not show_source:
         return header
     gutter_width, rows = _excerpt(finding.index, diag.start, diag.end, style)
