@@ -158,9 +158,16 @@ def lint(
     """Lint one Dockerfile text. ``display`` is the path shown in reports."""
     document = parse(text)
     diagnostics: list[Diagnostic] = []
-    if document.errors:
+    errors = document.errors
+    if not errors:
+        from dockopt.syntax.validate import validate
+
+        # What BuildKit's instruction parser refuses (COPY with one argument, unknown flags,
+        # a bad --mount, ...): the build fails there too, so it is DO000 as well.
+        errors = validate(document)
+    if errors:
         code, name = SYNTAX_ERROR
-        for error in document.errors:
+        for error in errors:
             line = min(error.line, document.index.line_count)
             line_start, line_end = document.index.line_start(line), document.index.line_end(line)
             start = min(line_start + max(error.column, 1) - 1, line_end)
