@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from dockopt import parse
 from dockopt.fileio import FileError, SourceFile, decode, read_source, write_source
-from tests.corpus import CORPUS
+from tests.corpus import CORPUS, require_corpus
 
 FACTOR = float(os.environ.get("DOCKOPT_FUZZ_EXAMPLES", "1"))
 BOM_FIXTURES = CORPUS / "parser-cases" / "hadolint__language-docker" / "fixtures"
@@ -397,10 +397,7 @@ BOM_CASES = ["utf8", "utf16le", "utf16be", "utf32le", "utf32be"]
 @pytest.mark.parametrize("suffix", BOM_CASES)
 def test_bom_fixture_decodes_and_round_trips(suffix: str, tmp_path: Path) -> None:
     fixture = BOM_FIXTURES / f"Dockerfile.bom.{suffix}"
-    if not fixture.is_file():
-        if os.environ.get("CI"):
-            raise RuntimeError(f"corpus fixture missing: {fixture}")
-        pytest.skip("corpus not found")
+    require_corpus(fixture)
     source = read_source(fixture)
     assert source.text.startswith("\ufeff")
     document = parse(source.text)

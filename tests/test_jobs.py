@@ -13,7 +13,7 @@ import pytest
 
 from dockopt.runner import PARALLEL_MIN_FILES, RunOptions, run_files
 from dockopt.selection import CliOverrides
-from tests.corpus import CORPUS, corpus_files
+from tests.corpus import CORPUS, corpus_files, require_corpus
 
 # Enough files for the pool, with the kinds of input that take different paths: multi-stage
 # builds, heredocs, Windows images, syntax errors, odd encodings.
@@ -115,8 +115,7 @@ def test_fix_in_place_writes_the_same_files_as_jobs_1(tmp_path: Path) -> None:
 
 def test_sample_directories_exist() -> None:
     # corpus_files skips a missing directory; a renamed one must fail here instead.
-    if not CORPUS.is_dir():
-        pytest.skip(f"corpus not found at {CORPUS}")
+    require_corpus()
     for directory in SAMPLE_DIRS:
         assert (CORPUS / directory).is_dir(), directory
 

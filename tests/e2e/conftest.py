@@ -28,10 +28,14 @@ def _require() -> bool:
     return os.environ.get("DOCKOPT_REQUIRE_ENGINE", "") not in ("", "0")
 
 
-def _unavailable(message: str) -> None:
+ENGINE_HOWTO = ("set DOCKER_HOST, or start a private one: bash scripts/engine.sh install && "
+                "bash scripts/engine.sh up && bash scripts/engine.sh images (README, Tests)")
+
+
+def _unavailable(message: str, detail: str = "") -> None:
     if _require():
-        pytest.fail(f"DOCKOPT_REQUIRE_ENGINE=1 but {message}", pytrace=False)
-    pytest.skip(message)
+        pytest.fail(f"DOCKOPT_REQUIRE_ENGINE=1 but {message}{': ' + detail if detail else ''}", pytrace=False)
+    pytest.skip(message)  # one line: what is missing and how to get it
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +43,7 @@ def engine() -> DockerEngine:
     try:
         eng = DockerEngine.from_env()
     except EngineUnavailable as exc:
-        _unavailable(f"no Docker engine: {exc}")
+        _unavailable(f"no Docker engine reachable: {ENGINE_HOWTO}", str(exc))
         raise  # unreachable: skip/fail raise
     missing = [img for img in BASE_IMAGES if eng.image_id(img) is None]
     if missing:
