@@ -161,11 +161,12 @@ def test_manifest_matches_the_cli() -> None:
         assert hook["require_serial"] is True  # one process, one summary (as ruff's hooks)
 
 
-# A fixable finding (DO404 casing) and one without a safe fix (DO102, unsafe).
+# A fixable finding (DO404 casing) and one without a safe fix (DO102: `make` might need the lists).
 MIXED = """FROM golang:1.22 as build
 RUN go build -o /app .
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y curl
+RUN make
 COPY --from=build /app /app
 """
 
