@@ -323,3 +323,12 @@ def test_do401_kernel_module_images_compile_at_run_time() -> None:
             "ENTRYPOINT [\"/usr/local/bin/entrypoint.sh\"]\n")
     assert codes(text, "DO401") == []
     assert codes(text.replace(" kmod", ""), "DO401") == ["DO401"]
+
+
+def test_do402_headers_without_a_compiler_compile_with_the_full_image() -> None:
+    """vimagick's editly (issue-16 sample): -dev headers for `npm install -g editly`, whose native
+    modules compile with the full node image's gcc; node:*-slim has none."""
+    text = ("FROM node:lts-bookworm\nRUN apt update && apt install -y libxext-dev libxi-dev "
+            "&& npm install --global --unsafe-perm editly && apt remove -y libxext-dev libxi-dev "
+            "&& rm -rf /var/lib/apt/lists/*\nENTRYPOINT [\"editly\"]\n")
+    assert codes(text, "DO402") == []

@@ -30,11 +30,19 @@ _FULL_IMAGE_TOOLS = frozenset({"git", "hg", "svn", "bzr", "gcc", "g++", "cc", "c
                                "automake", "libtool", "pkg-config", "node-gyp"})
 
 
+_COMPILER_PACKAGES = frozenset({"gcc", "g++", "build-essential", "build-base", "clang", "gcc-c++", "cpp"})
+
+
 def _uses_full_image(ctx: LintContext, facts: StageFacts) -> bool:
     """Whether the shipped stages run something only the full image provides."""
     installed = {p for i in facts.installs for p in i.packages}
     toolchain = toolchain_of(facts.image)
     if facts.builds:
+        return True
+    headers = [p for p in installed if p.endswith(("-dev", "-devel"))]
+    if headers and not installed & _COMPILER_PACKAGES:
+        # Headers without a compiler of their own: something compiles against them with the full
+        # image's gcc (editly: libxext-dev for `npm install -g editly`'s native gl module).
         return True
     for stage in facts.stages:
         for run in stage.runs:
