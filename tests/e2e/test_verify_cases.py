@@ -50,8 +50,9 @@ CASES_DIR = Path(__file__).parent / "cases"
 CASE_NAMES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expect.toml").is_file())
 ROLES = ("original", "fixed", "suggested", "original-rebuild", "fixed-rebuild")
 LAYER_INSTRUCTIONS = {"RUN", "COPY", "ADD", "WORKDIR"}
-_SIZE = re.compile(r"~(\d+(?:\.\d+)?) (B|KB|MB|GB)\b")
-_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}  # dockopt.layers.sizes.human's units
+_SIZE = re.compile(r"~(\d+(?:\.\d+)?) (B|kB|MB|GB)\b")
+# dockopt.layers.sizes.human's units: decimal, as `docker images` prints them (kB = 10^3 B)
+_UNITS = {"B": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9}
 
 pytestmark = pytest.mark.engine
 
