@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Draw a judged precision sample of dockopt's default rules over the shared corpus (issue 16).
 
-    python scripts/precision_sample.py draw   [--per-rule 15] [--seed 16]   # print the sample to judge
-    python scripts/precision_sample.py report [--verdicts docs/precision_verdicts.tsv]  # render the table
+    python scripts/precision_sample.py draw   [--per-rule 15] [--seed 16 --seed 1623]  # print the draws to judge
+    python scripts/precision_sample.py report [--verdicts docs/precision_verdicts.tsv]   # write docs/precision.md
 
 The draw, per default rule: lint every file of ../shared/corpus/real with the default selection
 (no build context: the corpus has none, so context rules such as DO203/DO303/DO305 are silent),
@@ -109,40 +109,49 @@ def read_verdicts(path: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
         return {(r[0], r[1], r[2]): (r[3], r[4]) for r in rows if r and not r[0].startswith("#") and len(r) >= 5}
 
 
-def report(sample: dict[str, list[Drawn]], totals: dict[str, int], verdicts: dict[tuple[str, str, str], tuple[str, str]],
-           per_rule: int, seed: int, files: int) -> tuple[str, int]:
+def report(samples: dict[int, dict[str, list[Drawn]]], totals: dict[str, int],
+           verdicts: dict[tuple[str, str, str], tuple[str, str]], per_rule: int, files: int) -> tuple[str, int]:
+    seeds = " ".join(f"--seed {seed}" for seed in samples)
     out = ["# Precision of the default rules on the shared corpus (issue 16)", "",
-           f"Drawn by `python scripts/precision_sample.py draw --per-rule {per_rule} --seed {seed}` over the "
-           f"{files} files of `../shared/corpus/real` (no build context), judged by reading each file; "
-           "`python scripts/precision_sample.py report` rebuilds this page from the draw and "
-           "`docs/precision_verdicts.tsv`. See the script's docstring for how the draw spreads over repositories.",
-           "", "Verdicts: **act** = true and worth acting on; **true** = true but not worth acting on; "
-           "**false** = a false positive. Precision = (act + true) / judged.", "",
-           "| rule | findings in corpus | judged | act | true | false | precision | worth acting on |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           f"Drawn by `python scripts/precision_sample.py report --per-rule {per_rule} {seeds}` over the "
+           f"{files} files of `../shared/corpus/real` (no build context), judged by reading each file; the "
+           "script rebuilds this page from the draws and `docs/precision_verdicts.tsv`, and "
+           "`python scripts/precision_sample.py draw --seed N` prints a draw with the excerpts to judge.", "",
+           "Verdicts: **act** = true and worth acting on; **true** = true but not worth acting on; "
+           "**false** = a false positive. Precision = (act + true) / judged.", ""]
+    notes = ROOT / "docs" / "precision_notes.md"
+    if notes.exists():
+        out += [notes.read_text(encoding="utf-8").rstrip(), ""]
     unjudged = 0
     detail: list[str] = []
-    for code, items in sorted(sample.items()):
-        counts = collections.Counter()
-        for item in items:
-            verdict = verdicts.get(item.key)
-            counts[verdict[0] if verdict else "unjudged"] += 1
-        unjudged += counts["unjudged"]
-        judged = counts["act"] + counts["true"] + counts["false"]
-        precision = f"{100 * (counts['act'] + counts['true']) / judged:.0f}%" if judged else "-"
-        acting = f"{100 * counts['act'] / judged:.0f}%" if judged else "-"
-        note = " (all)" if len(items) < per_rule else ""
-        out.append(f"| {code} | {totals[code]} | {judged}{note} | {counts['act']} | {counts['true']} | "
-                   f"{counts['false']} | {precision} | {acting} |")
-        detail += ["", f"## {code}", "", "| file | line | verdict | reason |", "| --- | ---: | --- | --- |"]
-        for item in items:
-            verdict, reason = verdicts.get(item.key, ("unjudged", ""))
-            detail.append(f"| `{item.file}` | {item.line} | {verdict} | {reason.replace('|', '/')} |")
-    fixed = [r for r in _rows(FIXED)]
+    for seed, sample in samples.items():
+        out += [f"## Seed {seed}", "",
+                "| rule | findings in corpus | judged | act | true | false | precision | worth acting on |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        detail += ["", f"## Seed {seed}: every judged finding", ""]
+        for code, items in sorted(sample.items()):
+            counts: collections.Counter[str] = collections.Counter()
+            for item in items:
+                verdict = verdicts.get(item.key)
+                counts[verdict[0] if verdict else "unjudged"] += 1
+            unjudged += counts["unjudged"]
+            judged = counts["act"] + counts["true"] + counts["false"]
+            precision = f"{100 * (counts['act'] + counts['true']) / judged:.0f}%" if judged else "-"
+            acting = f"{100 * counts['act'] / judged:.0f}%" if judged else "-"
+            note = " (all)" if len(items) < per_rule else ""
+            out.append(f"| {code} | {totals[code]} | {judged}{note} | {counts['act']} | {counts['true']} | "
+                       f"{counts['false']} | {precision} | {acting} |")
+            detail += ["", f"### {code} (seed {seed})", "", "| file | line | verdict | reason |",
+                       "| --- | ---: | --- | --- |"]
+            for item in items:
+                verdict, reason = verdicts.get(item.key, ("unjudged", ""))
+                detail.append(f"| `{item.file}` | {item.line} | {verdict} | {reason.replace('|', '/')} |")
+        out.append("")
+    fixed = _rows(FIXED)
     if fixed:
         detail += ["", "## False positives found while sampling, fixed since", "",
                    "Earlier draws (same script, earlier commits) held these; each class was fixed with a test "
-                   "that fails before the fix, so they are not in the draw above.", "",
+                   "that fails before the fix, so they are not in the draws above.", "",
                    "| file | line | rule | what was wrong |", "| --- | ---: | --- | --- |"]
         detail += [f"| `{r[0]}` | {r[1]} | {r[2]} | {r[3].replace('|', '/')} |" for r in fixed]
     return "\n".join(out + detail) + "\n", unjudged
@@ -160,22 +169,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=("draw", "report"))
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--per-rule", type=int, default=15)
-    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--seed", type=int, action="append", help="repeatable (default: 16 and 1623)")
     parser.add_argument("--verdicts", type=Path, default=VERDICTS)
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     found = findings(args.corpus)
-    sample = draw(found, args.per_rule, args.seed)
+    seeds = args.seed or [16, 1623]
+    samples = {seed: draw(found, args.per_rule, seed) for seed in seeds}
     verdicts = read_verdicts(args.verdicts)
     if args.command == "draw":
-        for code, items in sample.items():
+        for code, items in ((c, i) for sample in samples.values() for c, i in sample.items()):
             for item in items:
                 known = verdicts.get(item.key)
                 mark = f"[{known[0]}] " if known else ""
                 print(f"=== {mark}{item.file}:{item.line} {item.code}\n{item.message}\n---\n{item.excerpt}\n")
         return 0
     files = sum(1 for p in args.corpus.rglob("*") if p.is_file())
-    text, unjudged = report(sample, {c: len(v) for c, v in found.items()}, verdicts, args.per_rule, args.seed, files)
+    text, unjudged = report(samples, {c: len(v) for c, v in found.items()}, verdicts, args.per_rule, files)
     args.output.write_text(text, encoding="utf-8")
     print(text.split("\n## ")[0])
     if unjudged:
