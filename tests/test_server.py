@@ -416,3 +416,60 @@ async def test_hostile_edits_keep_the_server_alive(tmp_path: Path) -> None:
     finally:
         await stop(client)
 
+
+
+async def test_same_findings_as_dockopt_check(tmp_path: Path) -> None:
+    """Selection, severities, per-file ignores, inline suppressions and the build context are
+    dockopt check's: the server's diagnostics equal `dockopt check --format json`'s."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dockopt]\nextend-select = ["DO105"]\n'
+        '[tool.dockopt.per-file-ignores]\n"docker/dev.Dockerfile" = ["DO103"]\n'
+        '[tool.dockopt.severity]\nDO101 = "error"\n')
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("print('hi')\n")
+    files = {
+        tmp_path / "Dockerfile": EXAMPLE,
+        tmp_path / "docker" / "dev.Dockerfile": EXAMPLE,
+        tmp_path / "app" / "Dockerfile": "FROM python:3.12-slim\nCOPY main.py missing.py /app/\n"
+                                         "# dockopt: ignore=DO105\nRUN echo a\nRUN echo b\n",
+    }
+    client = await start(tmp_path)
+    try:
+        docs = Documents(client)
+        for path, text in files.items():
+            path.write_text(text)
+            diagnostics = await docs.open(path, text)
+            proc = subprocess.run([sys.executable, "-m", "dockopt", "check", str(path), "--format", "json"],
+                                  capture_output=True, text=True, cwd=tmp_path, timeout=120)
+            assert proc.returncode in (0, 1), proc.stderr
+            expected = sorted((f["code"], f["line"], f["column"], f["end_line"], f["end_column"], f["severity"],
+                               f["message"]) for f in json.loads(proc.stdout))
+            severities = {t.DiagnosticSeverity.Error: "error", t.DiagnosticSeverity.Warning: "warning",
+                          t.DiagnosticSeverity.Information: "info"}
+            got = sorted((d.code, d.range.start.line + 1, d.range.start.character + 1, d.range.end.line + 1,
+                          d.range.end.character + 1, severities[d.severity], d.message.split(" (")[0])
+                         for d in diagnostics)
+            assert [g[:6] for g in got] == [e[:6] for e in expected], path
+            assert all(e[6].startswith(g[6]) for g, e in zip(got, expected))
+        assert any(code == "DO305" for code, *_ in expected)  # the context is the file's directory
+    finally:
+        await stop(client)
+
+
+async def test_save_rereads_the_configuration(tmp_path: Path) -> None:
+    # A client that cannot watch files (Neovim 0.7) still sees a changed configuration on save.
+    text = "FROM python:3.12\nRUN apt-get update\nRUN apt-get install -y curl\n"
+    path = tmp_path / "Dockerfile"
+    path.write_text(text)
+    client = await start(tmp_path)
+    try:
+        docs = Documents(client)
+        assert "DO103" in codes(await docs.open(path, text))
+        (tmp_path / ".dockopt.toml").write_text('ignore = ["DO103"]\n')
+        waiting = asyncio.ensure_future(docs.wait_for(path.as_uri(), 1))
+        client.text_document_did_save(t.DidSaveTextDocumentParams(text_document=t.TextDocumentIdentifier(
+            uri=path.as_uri())))
+        assert "DO103" not in codes(await waiting)
+    finally:
+        await stop(client)

@@ -211,7 +211,7 @@ async def did_save(params: types.DidSaveTextDocumentParams) -> None:
     # file watching still get their configuration re-read).
     settings = server.workspace_settings
     if _reloads(uri_to_path(params.text_document.uri, settings.folders)):
-        settings.reload()
+        await server.in_thread(settings.reload)  # on the analysis thread: it owns the caches
         server.analyses.clear()
         server.recheck_all()
         return
