@@ -117,18 +117,23 @@ def main() -> int:
     if not args.corpus.is_dir():
         print(f"server_latency: skipped: no corpus at {args.corpus} (give --corpus DIR)")
         return 0
+    import os
+
     files = corpus_files(args.corpus)
     chosen = pick(files)
-    lines = [f"{len(files)} corpus files; {args.edits} edits each after {args.warmup} warm-up edits; "
-             "debounce 0 ms; times in ms (client-observed, over stdio)", "",
-             "| file | size | request | p50 | p90 | p99 | max |", "|---|---:|---|---:|---:|---:|---:|"]
+    load_before = os.getloadavg()[0]
+    rows = []
     for label, path in chosen.items():
         results = asyncio.run(measure(path, args.edits, args.warmup))
         size = path.stat().st_size
         shown = path.relative_to(args.corpus)
         for request, values in results.items():
-            lines.append(f"| {label}: `{shown}` | {size:,} B | {request} | {statistics.median(values):.1f} | "
-                         f"{percentile(values, 0.9):.1f} | {percentile(values, 0.99):.1f} | {max(values):.1f} |")
+            rows.append(f"| {label}: `{shown}` | {size:,} B | {request} | {statistics.median(values):.1f} | "
+                        f"{percentile(values, 0.9):.1f} | {percentile(values, 0.99):.1f} | {max(values):.1f} |")
+    lines = [f"{len(files)} corpus files; {args.edits} edits each after {args.warmup} warm-up edits; "
+             "debounce 0 ms; times in ms (client-observed, over stdio); 1-minute load average "
+             f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end on {os.cpu_count()} CPUs", "",
+             "| file | size | request | p50 | p90 | p99 | max |", "|---|---:|---|---:|---:|---:|---:|", *rows]
     table = "\n".join(lines)
     print(table)
     if args.markdown:

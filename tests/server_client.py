@@ -8,15 +8,52 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
+from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 SERVER = [sys.executable, "-m", "dockopt", "server"]
 TIMEOUT = 60  # seconds; generous for a loaded 2-core machine (not a timing assertion)
 
 
+class RecordingClient(LanguageClient):
+    """pytest-lsp's client, also keeping every ``publishDiagnostics`` in order: several can
+    arrive in one read, so waiting for "the next notification" could miss one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.published: list[t.PublishDiagnosticsParams] = []
+        self.publish_event = asyncio.Event()
+
+    async def wait_published(self, uri: str, *, after: int = 0, version: int | None = None) -> t.PublishDiagnosticsParams:
+        """The first diagnostics for ``uri`` published after the first ``after`` ones (and for
+        ``version``, when given)."""
+        async def wait() -> t.PublishDiagnosticsParams:
+            while True:
+                for params in self.published[after:]:
+                    if params.uri == uri and (version is None or params.version == version):
+                        return params
+                self.publish_event.clear()
+                await self.publish_event.wait()
+        return await asyncio.wait_for(wait(), TIMEOUT)
+
+
+def _record_publish(client: RecordingClient, params: t.PublishDiagnosticsParams) -> None:
+    DEFAULT_CLIENT_FEATURES[t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS](client, params)
+    client.published.append(params)
+    client.publish_event.set()
+
+
+def _make_client() -> RecordingClient:
+    client = RecordingClient(converter_factory=default_converter)
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_publish})
+    return client
+
+
 async def start(root: Path, *, capabilities: str = "neovim@v0.7.0", options: Any = None,
-                folders: list[Path] | None = None, command: list[str] | None = None) -> LanguageClient:
-    client = await ClientServerConfig(server_command=command or SERVER).start()
+                folders: list[Path] | None = None, command: list[str] | None = None) -> RecordingClient:
+    client = await ClientServerConfig(server_command=command or SERVER, client_factory=_make_client).start()
+    assert isinstance(client, RecordingClient)
     folders = folders or [root]
     await client.initialize_session(t.InitializeParams(
         capabilities=client_capabilities(capabilities),
@@ -35,24 +72,20 @@ async def stop(client: LanguageClient) -> None:
 class Documents:
     """Open documents on the client side: text and version, applying edits like an editor."""
 
-    def __init__(self, client: LanguageClient) -> None:
+    def __init__(self, client: RecordingClient) -> None:
         self.client = client
         self.texts: dict[str, str] = {}
         self.versions: dict[str, int] = {}
 
-    async def wait_for(self, uri: str, version: int) -> list[t.Diagnostic]:
+    async def wait_for(self, uri: str, version: int, after: int | None = None) -> list[t.Diagnostic]:
         """The diagnostics published for ``uri`` at ``version`` (waits for them)."""
-        async def wait() -> list[t.Diagnostic]:
-            while True:
-                params = await self.client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-                if params.uri == uri and params.version == version:
-                    return list(params.diagnostics)
-        return await asyncio.wait_for(wait(), TIMEOUT)
+        params = await self.client.wait_published(uri, version=version, after=after or 0)
+        return list(params.diagnostics)
 
     async def open(self, path: Path, text: str) -> list[t.Diagnostic]:
         uri = path.as_uri()
         self.texts[uri], self.versions[uri] = text, 1
-        waiting = asyncio.ensure_future(self.wait_for(uri, 1))
+        waiting = asyncio.ensure_future(self.wait_for(uri, 1, after=len(self.client.published)))
         self.client.text_document_did_open(t.DidOpenTextDocumentParams(
             text_document=t.TextDocumentItem(uri=uri, language_id="dockerfile", version=1, text=text)))
         return await waiting
@@ -66,7 +99,7 @@ class Documents:
         return self.versions[uri]
 
     async def change(self, uri: str, text: str) -> list[t.Diagnostic]:
-        waiting = asyncio.ensure_future(self.wait_for(uri, self.versions[uri] + 1))
+        waiting = asyncio.ensure_future(self.wait_for(uri, self.versions[uri] + 1, after=len(self.client.published)))
         self.change_nowait(uri, text)
         return await waiting
 

@@ -79,10 +79,10 @@ async def test_open_change_close_diagnostics(tmp_path: Path) -> None:
         half = fixed + "RUN <<EOF\necho unterminated\n"
         assert codes(await docs.change(path.as_uri(), half)) == ["DO000"]
         # Close: the document's diagnostics are cleared.
-        waiting = asyncio.ensure_future(client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS))
+        seen = len(client.published)
         client.text_document_did_close(t.DidCloseTextDocumentParams(
             text_document=t.TextDocumentIdentifier(uri=path.as_uri())))
-        cleared = await asyncio.wait_for(waiting, 60)
+        cleared = await client.wait_published(path.as_uri(), after=seen)
         assert cleared.uri == path.as_uri() and list(cleared.diagnostics) == []
     finally:
         await stop(client)
@@ -283,12 +283,10 @@ async def test_config_per_workspace_folder_and_reload(tmp_path: Path) -> None:
         assert "DO103" not in codes(await docs.open(two / "Dockerfile", text))
         # The configuration changes on disk; the client reports it; both files are re-checked.
         (one / "dockopt.toml").write_text('ignore = ["DO103"]\n[severity]\nDO102 = "error"\n')
+        seen = len(client.published)
         client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams(changes=[
             t.FileEvent(uri=(one / "dockopt.toml").as_uri(), type=t.FileChangeType.Created)]))
-        while True:
-            params = await asyncio.wait_for(client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 60)
-            if params.uri == (one / "Dockerfile").as_uri():
-                break
+        params = await client.wait_published((one / "Dockerfile").as_uri(), after=seen)
         assert "DO103" not in codes(params.diagnostics)
         do102 = next(d for d in params.diagnostics if d.code == "DO102")
         assert do102.severity == t.DiagnosticSeverity.Error
@@ -467,7 +465,7 @@ async def test_save_rereads_the_configuration(tmp_path: Path) -> None:
         docs = Documents(client)
         assert "DO103" in codes(await docs.open(path, text))
         (tmp_path / ".dockopt.toml").write_text('ignore = ["DO103"]\n')
-        waiting = asyncio.ensure_future(docs.wait_for(path.as_uri(), 1))
+        waiting = asyncio.ensure_future(docs.wait_for(path.as_uri(), 1, after=len(client.published)))
         client.text_document_did_save(t.DidSaveTextDocumentParams(text_document=t.TextDocumentIdentifier(
             uri=path.as_uri())))
         assert "DO103" not in codes(await waiting)
