@@ -19,7 +19,7 @@ from pygls.exceptions import JsonRpcRequestCancelled
 
 from dockopt.layers.sizes import human
 
-from tests.server_client import Documents, apply_text_edits, dockopt_fix, start, stop, whole
+from tests.server_client import Documents, dockopt_fix, start, stop, whole
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

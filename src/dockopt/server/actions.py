@@ -192,7 +192,7 @@ def ignore_action(analysis: Analysis, d: Diagnostic, versioned: bool) -> types.C
 
 # --- the request ---------------------------------------------------------------------------
 
-def _in_range(analysis: Analysis, d: Diagnostic, start: int, end: int) -> bool:
+def _in_range(d: Diagnostic, start: int, end: int) -> bool:
     return d.start_offset <= end and start <= max(d.end_offset, d.start_offset)
 
 
@@ -205,10 +205,10 @@ def code_actions(analysis: Analysis, params: types.CodeActionParams, versioned: 
     named = {tuple(x.data["key"]) for x in params.context.diagnostics
              if isinstance(x.data, dict) and x.data.get("version") == analysis.version and "key" in x.data}
     targets = [d for d in analysis.result.diagnostics
-               if tuple(finding_key(d)) in named or _in_range(analysis, d, start, end)]
+               if tuple(finding_key(d)) in named or _in_range(d, start, end)]
     for d in targets:
         if d.fix is not None:
-            _title_text, kind, _ = _title(d)
+            _, kind, _ = _title(d)
             if wanted(kind, only):
                 action = fix_action(analysis, d, versioned)
                 if action is not None:
