@@ -144,10 +144,11 @@ def apply_text_edits(text: str, edits: list[t.TextEdit]) -> str:
 
 def dockopt_fix(path: Path, text: str, *args: str) -> str:
     """What ``dockopt fix`` makes of ``text`` as the file at ``path`` (standard input mode)."""
+    # Bytes, not text mode: universal newlines would turn a CRLF file's \r\n into \n.
     proc = subprocess.run([sys.executable, "-m", "dockopt", "fix", "-", "--stdin-filename", str(path), *args],
-                          input=text, capture_output=True, text=True, cwd=path.parent, timeout=120)
-    assert proc.returncode in (0, 1), proc.stderr
-    return proc.stdout
+                          input=text.encode("utf-8"), capture_output=True, cwd=path.parent, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr.decode("utf-8", "replace")
+    return proc.stdout.decode("utf-8")
 
 
 def whole(text: str) -> t.Range:

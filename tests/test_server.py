@@ -471,3 +471,21 @@ async def test_save_rereads_the_configuration(tmp_path: Path) -> None:
         assert "DO103" not in codes(await waiting)
     finally:
         await stop(client)
+
+
+async def test_crlf_file_fixes_keep_crlf(tmp_path: Path) -> None:
+    text = EXAMPLE.replace("\n", "\r\n")
+    path = tmp_path / "Dockerfile"
+    client = await start(tmp_path)
+    try:
+        docs = Documents(client)
+        diagnostics = await docs.open(path, text)
+        do103 = next(d for d in diagnostics if d.code == "DO103")
+        assert do103.range.end == t.Position(line=2, character=18)  # \r is not part of the line
+        actions = await code_actions(client, path.as_uri(), text, only=["source.fixAll.dockopt"])
+        fixed, after = await docs.apply(actions[0].edit)
+        assert fixed == dockopt_fix(path, text)
+        assert "\r\n" in fixed and "\n" not in fixed.replace("\r\n", "")
+        assert "DO103" not in codes(after)
+    finally:
+        await stop(client)
