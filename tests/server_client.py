@@ -51,12 +51,16 @@ def _make_client() -> RecordingClient:
 
 
 async def start(root: Path, *, capabilities: str = "neovim@v0.7.0", options: Any = None,
-                folders: list[Path] | None = None, command: list[str] | None = None) -> RecordingClient:
+                folders: list[Path] | None = None, command: list[str] | None = None,
+                position_encodings: list[str] | None = None) -> RecordingClient:
     client = await ClientServerConfig(server_command=command or SERVER, client_factory=_make_client).start()
     assert isinstance(client, RecordingClient)
     folders = folders or [root]
+    caps = client_capabilities(capabilities)
+    if position_encodings is not None:
+        caps.general = t.GeneralClientCapabilities(position_encodings=position_encodings)
     await client.initialize_session(t.InitializeParams(
-        capabilities=client_capabilities(capabilities),
+        capabilities=caps,
         root_uri=root.as_uri(),
         workspace_folders=[t.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
         initialization_options=options,

@@ -489,3 +489,19 @@ async def test_crlf_file_fixes_keep_crlf(tmp_path: Path) -> None:
         assert "DO103" not in codes(after)
     finally:
         await stop(client)
+
+
+async def test_a_client_preferring_utf8_gets_utf8_positions(tmp_path: Path) -> None:
+    text = 'FROM python:3.12\nRUN echo "\U0001F600é" && apt-get update\nRUN apt-get install -y curl\n'
+    path = tmp_path / "Dockerfile"
+    client = await start(tmp_path, position_encodings=[t.PositionEncodingKind.Utf8, t.PositionEncodingKind.Utf16])
+    try:
+        diagnostics = await Documents(client).open(path, text)
+        do103 = next(d for d in diagnostics if d.code == "DO103")
+        line = text.splitlines()[1]
+        assert do103.range.start.character == len(line[: line.index("apt-get update")].encode("utf-8"))
+        hover = await client.text_document_hover_async(t.HoverParams(
+            text_document=t.TextDocumentIdentifier(uri=path.as_uri()), position=do103.range.start))
+        assert hover is not None and "apt-lists" in hover.contents.value
+    finally:
+        await stop(client)
