@@ -390,3 +390,16 @@ def test_text_zero_width_and_end_of_file_spans() -> None:
     diag = _diag("Dockerfile", text, "DO404", Severity.ERROR, "at end", (12, 12))
     out = render("text", [FileReport("Dockerfile", text, [diag])], RULES).splitlines()
     assert out[1:4] == ["  |", "1 | FROM scratch", "  |             ^"]
+
+
+def test_sarif_secret_rules_are_security_alerts() -> None:
+    """Issue 17 item 14: GitHub code scanning ranks DO2xx as security alerts (a `security` tag
+    and a `security-severity` score); other rules stay ordinary alerts."""
+    from dockopt.rulebook import load_rulebook
+
+    log = sarif_log([], load_rulebook())
+    by_id = {rule["id"]: rule["properties"] for rule in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert by_id["DO201"]["security-severity"] == "8.0" and "security" in by_id["DO201"]["tags"]
+    assert by_id["DO202"]["security-severity"] == "5.5"
+    assert all("security" in props["tags"] for code, props in by_id.items() if code.startswith("DO2"))
+    assert not any("security-severity" in props for code, props in by_id.items() if not code.startswith("DO2"))
