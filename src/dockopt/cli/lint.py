@@ -98,7 +98,7 @@ def _discovery_options(args: argparse.Namespace) -> DiscoveryOptions:
     )
 
 
-def run_lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> int:
+def run_lint_command(args: argparse.Namespace) -> int:
     from dockopt.cli.main import use_color
     from dockopt.config import ConfigError
 

@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("check", "fix"):
             from dockopt.cli.lint import run_lint_command
 
-            return run_lint_command(args, parser)
+            return run_lint_command(args)
         if args.command == "rule":
             from dockopt.cli.misc import run_rule_command
 
