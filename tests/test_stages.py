@@ -332,3 +332,13 @@ def test_do402_headers_without_a_compiler_compile_with_the_full_image() -> None:
             "&& npm install --global --unsafe-perm editly && apt remove -y libxext-dev libxi-dev "
             "&& rm -rf /var/lib/apt/lists/*\nENTRYPOINT [\"editly\"]\n")
     assert codes(text, "DO402") == []
+
+
+@pytest.mark.parametrize("image", ["microsoft/dotnet:2.0.0-sdk", "mcr.microsoft.com/dotnet/sdk:8.0"])
+def test_do401_dotnet_app_dll_is_the_runtime_not_the_sdk(image: str) -> None:
+    """`dotnet app.dll` runs the application with the runtime host; the SDK is only for building.
+    Old Docker Hub names (microsoft/dotnet:*-sdk) are the SDK too (issue 16)."""
+    text = (f"FROM {image}\nWORKDIR /src\nCOPY . .\nRUN dotnet restore\nRUN dotnet publish -c Release -o /out\n"
+            "ENTRYPOINT [\"dotnet\", \"/out/app.dll\"]\n")
+    assert codes(text, "DO401") == ["DO401"]
+    assert codes(text.replace('"/out/app.dll"', '"run"'), "DO401") == []  # `dotnet run` needs the SDK

@@ -332,7 +332,9 @@ def _dev_reason(ctx: LintContext, facts: StageFacts) -> str | None:
     if interactive_shell or name in ("sleep", "tail") or name.startswith("python") and not args:
         return f"it runs `{' '.join(facts.entry)}` (an interactive or tool image)"
     started = _start_commands(facts.entry)
-    toolchain_at_start = next((c for c in started if c[0] in START_TOOLCHAIN), None)
+    # `dotnet app.dll` is the runtime host running the application, not the SDK (`dotnet run`).
+    toolchain_at_start = next((c for c in started if c[0] in START_TOOLCHAIN
+                               and not (c[0] == "dotnet" and len(c) > 1 and c[1].endswith(".dll"))), None)
     if toolchain_at_start is not None:
         return f"it runs `{' '.join(toolchain_at_start)}` at start-up (the toolchain is part of the product)"
     if name in IDE_PROGRAMS or name.split(".")[0] in IDE_PROGRAMS:
