@@ -503,3 +503,12 @@ def test_do102_bundle_with_a_configured_path_is_not_guessed() -> None:
             "&& rm -rf /home/app/.bundle/gems/ruby/*/cache/*\n")
     assert findings(text, "DO102") == []
     assert findings("FROM ruby:3.3\nRUN bundle install\n", "DO102") != []
+
+
+def test_do102_go_build_fills_the_module_cache_only_for_versioned_targets() -> None:
+    """The issue-16 sample: moby's vendored creack/pty (a module that requires nothing) and a cloud
+    builder compiling one .go file download no modules; `go install pkg@version` always does."""
+    for line in ("RUN go build", "RUN go build -o /builder/ws /builder/ws.go"):
+        assert [d for d in findings(f"FROM golang:1.22\n{line}\n", "DO102") if "module cache" in d.message] == []
+    found = findings("FROM golang:1.22\nRUN go install golang.org/x/tools/cmd/goimports@latest\n", "DO102")
+    assert any("module cache" in d.message for d in found)

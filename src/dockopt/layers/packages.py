@@ -226,7 +226,9 @@ def _go(inv: Invocation, state: ShellState) -> list[Effect]:
     mod_cache = state.env.get("GOMODCACHE", f"{gopath}/pkg/mod") + "/"
     if sub in ("build", "install", "test", "run", "vet", "generate"):
         out = [] if _cached(build_cache, state) else effect(C, build_cache, inv, "go-build-cache", sizes.GO_BUILD_CACHE)
-        if not _cached(mod_cache, state):
+        # Modules are downloaded only for what go.mod requires (unknown here: creack/pty requires
+        # nothing, a single .go file builds from the standard library) or a `pkg@version` target.
+        if not _cached(mod_cache, state) and any(a is not None and "@" in a for a in inv.argv):
             out += effect(C, mod_cache, inv, "go-mod-cache", sizes.GO_MOD_CACHE)
         return out
     if sub in ("get",) or (sub == "mod" and "download" in inv.argv):
