@@ -36,6 +36,7 @@ from dockopt.fixes.fixer import FixResult, applicable, fix_text
 from dockopt.layers import simulate
 from dockopt.model import build_model
 from dockopt.syntax import parse
+from dockopt.syntax.validate import validate
 
 ALL_CODES = frozenset(all_rules())
 
@@ -166,9 +167,14 @@ def _check_fix(result: FileResult, mode: str, text: str, base: LintResult, run: 
 def _check_fixed_text(result: FileResult, problem: Callable[[str, str], None], text: str, fixed: FixResult,
                       run: Callable[[str], LintResult], unsafe: bool) -> None:
     codes = ",".join(sorted({d.code for d in fixed.applied}))
-    errors = parse(fixed.text).errors
+    document = parse(fixed.text)
+    errors = document.errors
     if errors:
         problem("reparse", f"[{codes}] fixed text does not parse: line {errors[0].line}: {errors[0].message}")
+    elif not validate(parse(text)) and (refused := validate(document)):
+        # BuildKit's instruction parser must accept what it accepted before (issue 17, item 4).
+        problem("reparse", f"[{codes}] BuildKit would refuse the fixed text: line {refused[0].line}: "
+                           f"{refused[0].message}")
     again = fix_text(fixed.text, run, unsafe=unsafe)
     if again.text != fixed.text:
         again_codes = ",".join(sorted({d.code for d in again.applied}))
