@@ -50,3 +50,19 @@ def test_do401_and_do402_never_report_the_same_image() -> None:
         if codes["DO401"] and codes["DO402"]:
             both.append(path.name)
     assert not both, both[:10]
+
+
+@pytest.mark.parametrize("command", ['["npm", "start"]', '["sh", "-c", "bundle exec puma"]', '["dotnet", "app.dll"]'])
+def test_a_package_manager_launching_the_app_is_not_the_toolchain(command: str) -> None:
+    # `npm start` runs the application (corpus: npm-jasmine-node lost its DO402 to this).
+    text = ('FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y gcc libc6-dev\nCOPY . /src\n'
+            f'RUN gcc -o /usr/local/bin/app /src/app.c\nCMD {command}\n')
+    assert [d.code for d in findings(text, "DO401")] == ["DO401"]
+
+
+def test_a_build_with_apt_tools_on_full_debian_still_gets_the_slim_suggestion() -> None:
+    # debian:bookworm has no gcc or git either: the tools come from apt and work on -slim too.
+    text = ('FROM debian:bookworm\nRUN apt-get update && apt-get install -y gcc make git \\\n'
+            '    && git clone https://example.com/tool.git /src && make -C /src install \\\n'
+            '    && apt-get purge -y --auto-remove gcc make git\nCMD ["tool"]\n')
+    assert [d.code for d in findings(text, "DO402")] == ["DO402"]

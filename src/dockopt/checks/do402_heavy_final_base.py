@@ -7,7 +7,8 @@ Never alpine for Python (no manylinux wheels on musl: pip builds from source). U
 no slim variant and is skipped; so are images whose tag already says slim/alpine, base
 references with variables, development/tool images and stages that build with the
 toolchain the full image carries (DO401 reports those: never both on one image). Also
-silent for a stage that itself uses what only the full image provides: git/hg/svn (not in
+silent for a stage on a full node/python/ruby/perl/golang image (built on buildpack-deps)
+that itself uses what only that image provides: git/hg/svn (not in
 -slim), `gem`/`bundle install` on the full ruby image (native extensions compile with its
 gcc), a compiler or build step, and any `go` command on a golang image (`go get` cannot run
 on distroless). The fix is a suggestion editing the FROM image: a slim image lacks compilers
@@ -37,6 +38,12 @@ def _uses_full_image(ctx: LintContext, facts: StageFacts) -> bool:
     """Whether the shipped stages run something only the full image provides."""
     installed = {p for i in facts.installs for p in i.packages}
     toolchain = toolchain_of(facts.image)
+    image = facts.image
+    if toolchain not in ("node", "python", "ruby", "go") and not (
+            image is not None and image.official and image.name == "perl" and "slim" not in image.tag):
+        # debian:bookworm and its -slim both lack compilers and git: what a stage installs
+        # with apt works on either, so nothing here depends on the full image.
+        return False
     if facts.builds:
         return True
     headers = [p for p in installed if p.endswith(("-dev", "-devel"))]

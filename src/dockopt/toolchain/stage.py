@@ -267,9 +267,23 @@ def program(words: list[str] | None) -> tuple[str, list[str]]:
 
 # Toolchain commands that, run by the image's command at start-up, make the toolchain part of
 # what the image needs at run time (`sh -c "mix deps.get && mix phx.server"`).
+# Package managers count only with a subcommand that installs or compiles: `npm start` and
+# `bundle exec puma` launch the application.
 START_TOOLCHAIN = frozenset({"mix", "go", "cargo", "rustc", "gcc", "g++", "make", "mvn", "mvnw", "gradle", "gradlew",
-                             "javac", "bundle", "gem", "pip", "pip3", "npm", "yarn", "pnpm", "composer",
-                             "dotnet", "rebar3", "lein", "sbt", "stack", "cabal"})
+                             "javac", "rebar3", "lein", "sbt", "stack", "cabal"})
+START_INSTALLS = {
+    "npm": frozenset({"install", "i", "ci", "rebuild"}), "yarn": frozenset({"install", "add"}),
+    "pnpm": frozenset({"install", "i", "add"}), "pip": frozenset({"install"}), "pip3": frozenset({"install"}),
+    "bundle": frozenset({"install"}), "gem": frozenset({"install"}), "composer": frozenset({"install", "update"}),
+    "dotnet": frozenset({"build", "run", "watch", "restore"}),
+}
+
+
+def _runs_toolchain(command: tuple[str, ...]) -> bool:
+    name, args = command[0], [a for a in command[1:] if not a.startswith("-")]
+    if name in START_TOOLCHAIN:
+        return True
+    return name in START_INSTALLS and bool(args) and args[0] in START_INSTALLS[name]
 # Images whose product is a development environment with its SDK, or a tool that reads
 # sources at run time (godoc and pkgsite serve the documentation of the Go sources they hold).
 IDE_PROGRAMS = frozenset({"code-server", "openvscode-server", "theia", "idea", "idea.sh", "eclipse", "che",
@@ -332,9 +346,9 @@ def _dev_reason(ctx: LintContext, facts: StageFacts) -> str | None:
     if interactive_shell or name in ("sleep", "tail") or name.startswith("python") and not args:
         return f"it runs `{' '.join(facts.entry)}` (an interactive or tool image)"
     started = _start_commands(facts.entry)
-    # `dotnet app.dll` is the runtime host running the application, not the SDK (`dotnet run`).
-    toolchain_at_start = next((c for c in started if c[0] in START_TOOLCHAIN
-                               and not (c[0] == "dotnet" and len(c) > 1 and c[1].endswith(".dll"))), None)
+    # `dotnet app.dll` is the runtime host running the application, not the SDK (`dotnet run`):
+    # _runs_toolchain counts dotnet only with build/run/watch/restore.
+    toolchain_at_start = next((c for c in started if _runs_toolchain(c)), None)
     if toolchain_at_start is not None:
         return f"it runs `{' '.join(toolchain_at_start)}` at start-up (the toolchain is part of the product)"
     if name in IDE_PROGRAMS or name.split(".")[0] in IDE_PROGRAMS:
