@@ -4,7 +4,7 @@ same release, and the release tag ``v<version>`` is what they document.
 
 Releasing: bump ``version`` in pyproject.toml and ``__version__``; this test then lists every
 place that still names the old one. The tag is created on the commit whose README documents
-it (``git tag v<version> <commit>``); only a shallow clone without tags skips that check.
+it (``git tag v<version> <commit>``); only a clone that carries no tags at all skips that check.
 """
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def test_the_release_tag_points_at_a_commit_that_documents_it() -> None:
                              text=True, check=False).stdout.strip() == "true"
     if tag not in listed.stdout.split() and shallow:
         pytest.skip(f"shallow clone without tags: {tag} cannot be checked")
+    any_tag = subprocess.run(["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True, check=True)
+    if tag not in listed.stdout.split() and not any_tag.stdout.strip():
+        # A clone made from a branch alone (CI's clean clone of main may be one) carries no
+        # tags at all: nothing to check here. A clone with tags but not this one still fails.
+        pytest.skip(f"this clone carries no tags: {tag} cannot be checked")
     # The README, the hooks and the action tell users `rev: {tag}`: it must exist.
     assert tag in listed.stdout.split(), f"the documented release tag {tag} does not exist: git tag {tag} <commit>"
     readme = subprocess.run(["git", "show", f"{tag}:README.md"], cwd=ROOT, capture_output=True, text=True,
