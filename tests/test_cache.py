@@ -512,3 +512,10 @@ def test_do102_go_build_fills_the_module_cache_only_for_versioned_targets() -> N
         assert [d for d in findings(f"FROM golang:1.22\n{line}\n", "DO102") if "module cache" in d.message] == []
     found = findings("FROM golang:1.22\nRUN go install golang.org/x/tools/cmd/goimports@latest\n", "DO102")
     assert any("module cache" in d.message for d in found)
+
+
+def test_do102_install_helpers_leave_no_lists() -> None:
+    """gitpod's tool-docker (issue-16 final draw): `apt update && install-packages ...` -- the helper
+    removes the lists itself."""
+    text = "FROM gitpod/workspace-base\nRUN echo deb x > /etc/apt/sources.list.d/d.list && apt update && install-packages docker-ce\n"
+    assert findings(text, "DO102") == []

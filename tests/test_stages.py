@@ -342,3 +342,10 @@ def test_do401_dotnet_app_dll_is_the_runtime_not_the_sdk(image: str) -> None:
             "ENTRYPOINT [\"dotnet\", \"/out/app.dll\"]\n")
     assert codes(text, "DO401") == ["DO401"]
     assert codes(text.replace('"/out/app.dll"', '"run"'), "DO401") == []  # `dotnet run` needs the SDK
+
+
+def test_do402_jvm_build_in_the_shipped_stage_needs_the_jdk() -> None:
+    """vimagick's kafka-manager (issue-16 final draw) builds with sbt in openjdk:8: a JRE cannot."""
+    text = ("FROM openjdk:8\nRUN curl -sSL https://example.com/src.tgz | tar xz && cd src && sbt universal:packageZipTarball\n"
+            "CMD [\"bin/kafka-manager\"]\n")
+    assert codes(text, "DO402") == []

@@ -29,6 +29,8 @@ from dockopt.toolchain.stage import StageFacts, shipped_facts
 # Programs the -slim and distroless variants lack, which the full images (buildpack-deps) carry.
 _FULL_IMAGE_TOOLS = frozenset({"git", "hg", "svn", "bzr", "gcc", "g++", "cc", "c++", "make", "cmake", "autoconf",
                                "automake", "libtool", "pkg-config", "node-gyp"})
+# JVM builds need the JDK that a JRE lacks (kafka-manager runs sbt on openjdk:8).
+_JDK_TOOLS = frozenset({"sbt", "mvn", "mvnw", "gradle", "gradlew", "javac", "ant", "lein", "jar"})
 
 
 _COMPILER_PACKAGES = frozenset({"gcc", "g++", "build-essential", "build-base", "clang", "gcc-c++", "cpp"})
@@ -39,6 +41,9 @@ def _uses_full_image(ctx: LintContext, facts: StageFacts) -> bool:
     installed = {p for i in facts.installs for p in i.packages}
     toolchain = toolchain_of(facts.image)
     image = facts.image
+    if toolchain == "java" and any(inv.name in _JDK_TOOLS for stage in facts.stages for run in stage.runs
+                                   for inv in ctx.invocations(run)):
+        return True
     if toolchain not in ("node", "python", "ruby", "go") and not (
             image is not None and image.official and image.name == "perl" and "slim" not in image.tag):
         # debian:bookworm and its -slim both lack compilers and git: what a stage installs

@@ -302,7 +302,15 @@ def _cached(path: str, state: ShellState) -> bool:
     return any(path == m or path.startswith(m.rstrip("/") + "/") for m in state.cache_mounts)
 
 
+def _install_packages(inv: Invocation, state: ShellState) -> list[Effect]:
+    """gitpod's `install-packages` / minideb's `install_packages`: apt-get update, install, then
+    `apt-get clean && rm -rf /var/lib/apt/lists/*` -- no lists or .debs stay behind."""
+    return effect(R, "/var/lib/apt/lists/", inv, "apt-lists")
+
+
 PACKAGE_HANDLERS: dict[str, Handler] = {
+    "install-packages": _install_packages,
+    "install_packages": _install_packages,
     "apt-get": _apt,
     "apt": _apt,
     "aptitude": _apt,
