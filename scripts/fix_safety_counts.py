@@ -5,11 +5,13 @@
     python scripts/fix_safety_counts.py --select DO101,DO102,DO103,DO105,DO106
     python scripts/fix_safety_counts.py --refusals       # also findings of those rules with no fix
     python scripts/fix_safety_counts.py --prove          # also run the trace harness on safe fixes
+    python scripts/fix_safety_counts.py --merge-refusals # why adjacent RUN pairs are not merged
 
 Every rule is enabled (``--select ALL``), so DO105 (off by default) is counted too. The counts
 are of findings as linted on the original text (one pass, before any fix is applied). With
 ``--prove``, each safe fix is applied alone to its file and ``tests.trace.prove`` compares the
-original and the fixed file (when the harness is importable): proven / disproven / unproven.
+original and the fixed file (when the harness is importable): proven / disproven / unprovable
+(``--details`` lists each one that is not proven, with the harness's reason).
 """
 from __future__ import annotations
 
@@ -60,21 +62,46 @@ def _count(job: tuple[Path, bool]) -> collections.Counter[str]:
         kind = d.fix.applicability.value
         counts[f"{d.code}\t{kind}"] += 1
         if prove and kind == "safe":
-            verdict = _prove(text, apply_edits(text, list(d.fix.edits)))
+            verdict, reason = _prove(text, apply_edits(text, list(d.fix.edits)))
             counts[f"{d.code}\tsafe-{verdict}"] += 1
+            if verdict != "proven":
+                counts[f"detail\t{d.code}\t{verdict}\t{path}:{d.start.line}\t{reason}"] += 1
     return counts
 
 
-def _prove(original: str, fixed: str) -> str:
+def _merge_refusals(path: Path) -> collections.Counter[str]:
+    """Why ``join_runs`` refuses each pair of adjacent RUNs of the file (DO105's pairs)."""
+    import re
+
+    from dockopt.fixes.merge import blocking_instruction, join_refusal
+    from dockopt.model import build_model
+    from dockopt.syntax import parse
+
+    counts: collections.Counter[str] = collections.Counter()
+    try:
+        document = parse(read_source(path).text)
+        build = build_model(document)
+    except Exception:  # noqa: BLE001
+        return counts
+    for stage in build.stages:
+        for first, second in zip(stage.runs, stage.runs[1:]):
+            if blocking_instruction(build, first.instruction, second.instruction) is not None:
+                continue
+            reason = join_refusal(build, (first, second))
+            counts["merged" if reason is None else re.sub(r"\(.*?\)|'[^']*'", "(...)", reason)] += 1
+    return counts
+
+
+def _prove(original: str, fixed: str) -> tuple[str, str]:
     try:
         from tests.trace import prove
     except ImportError:
-        return "no-harness"
+        return "no-harness", ""
     try:
         verdict = prove(original, fixed)
-    except Exception:  # noqa: BLE001
-        return "unproven"
-    return str(getattr(verdict, "status", verdict))
+    except Exception as error:  # noqa: BLE001
+        return "unprovable", f"harness error: {error!r}"[:200]
+    return verdict.status, verdict.reason[:300]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,10 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select", default="", help="comma-separated rule codes (default: all)")
     parser.add_argument("--refusals", action="store_true", help="also count findings without a fix")
     parser.add_argument("--prove", action="store_true", help="run the trace harness on each safe fix")
+    parser.add_argument("--merge-refusals", action="store_true", help="why adjacent RUN pairs are not merged")
+    parser.add_argument("--details", action="store_true", help="with --prove: list every safe fix not proven")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     files = sorted(p for part in PARTS for p in (CORPUS / part).rglob("*")
                    if p.is_file() and p.name not in {"MANIFEST.tsv", "README.md"})
+    if args.merge_refusals:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            reasons: collections.Counter[str] = collections.Counter()
+            for counts in pool.map(_merge_refusals, files, chunksize=16):
+                reasons.update(counts)
+        print(f"{len(files)} files; adjacent RUN pairs by join_runs' answer:")
+        for reason, count in reasons.most_common():
+            print(f"{count:6d}  {reason}")
+        return 0
     with ProcessPoolExecutor(args.jobs) as pool:
         total: collections.Counter[str] = collections.Counter()
         for counts in pool.map(_count, [(f, args.prove) for f in files], chunksize=16):
@@ -110,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         print(code + "\t" + "\t".join(str(rows[code].get(k, 0)) for k in kinds))
     if total.get("crash"):
         print(f"crashes: {total['crash']}")
+    details = sorted(k for k in total if k.startswith("detail\t"))
+    if details and args.details:
+        print("\nsafe fixes not proven:")
+        for key in details:
+            print("  " + key.split("\t", 1)[1].replace("\t", "  "))
     return 0
 
 

@@ -9,6 +9,17 @@ from dockopt.fixes.fixer import apply_edits
 from dockopt.fixes.merge import has_comment, plan_merge
 from dockopt.model import build_model
 from tests.lintkit import fixed
+from tests.trace import prove, unavailable
+
+NO_SANDBOX = unavailable()
+
+
+def assert_proven(original: str, result: str) -> None:
+    """The trace harness (tests/trace) runs both builds under dash and bash: same trace and
+    outcome in every scenario."""
+    if NO_SANDBOX is None:
+        verdict = prove(original, result)
+        assert verdict.proven, str(verdict)
 
 
 def merge(text: str) -> tuple[str | None, Applicability | None, str]:
@@ -43,9 +54,12 @@ def test_simple_merge_is_safe() -> None:
     ],
 )
 def test_state_leaks_are_kept_in_a_subshell(first: str, expected: str) -> None:
-    text, applicability, why = merge(f"FROM a\nRUN {first}\nRUN touch x\n")
+    original = f"FROM a\nRUN {first}\nRUN touch x\n"
+    text, applicability, why = merge(original)
     assert (text, applicability, why) == (f"FROM a\n{expected}", Applicability.SAFE, "")
     assert parse(text).errors == []
+    if first != ". ./env.sh":  # the harness cannot source a file that does not exist: unprovable
+        assert_proven(original, text)
 
 
 def test_state_inside_a_subshell_does_not_leak() -> None:
@@ -187,35 +201,48 @@ def test_physical_lines_break_at_line_feeds_only() -> None:
 )
 def test_merges_do_not_mask_a_failure(code: str, text: str, expected: str) -> None:
     assert fixed(text, code).text == expected
+    assert_proven(text, expected)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # -e from SHELL: `( A )` would switch it off inside A, so no subshell: refused.
-        ('FROM a\nSHELL ["/bin/sh", "-ec"]\nRUN cd /tmp; make\nRUN touch b\n', None),
-        # set -e in a script that also changes state: refused for the same reason.
-        ("FROM a\nRUN set -e; cd /src; make\nRUN touch b\n", None),
+        # -e from SHELL: `( A ) && B` would switch it off inside A; as a statement of its
+        # own, a failing `( A )` stops the shell (-e) with A's status: `( A ); B`.
+        ('FROM a\nSHELL ["/bin/sh", "-ec"]\nRUN cd /tmp; make\nRUN touch b\n',
+         'FROM a\nSHELL ["/bin/sh", "-ec"]\nRUN ( cd /tmp; make ); \\\n    touch b\n'),
+        # set -e in a script that also changes state: A begins with `set -e`, so turning -e on
+        # just before its subshell changes nothing in A, and stops the shell when A fails.
+        ("FROM a\nRUN set -e; cd /src; make\nRUN touch b\n",
+         "FROM a\nRUN set -e; ( set -e; cd /src; make ); set +e; \\\n    touch b\n"),
+        # ... not when something runs before A's `set -e`.
+        ("FROM a\nRUN cd /src; set -e; make\nRUN touch b\n", None),
         # set -e left on, the second script a single command: it cannot feel -e.
         ("FROM a\nRUN set -e; make\nRUN touch b\n", "FROM a\nRUN set -e; make \\\n    && touch b\n"),
-        # set -e left on, the second a sequence: it must set -e itself first.
-        ("FROM a\nRUN set -e; make\nRUN touch b; touch c\n", None),
+        # set -e left on, the second a sequence that would feel it: isolated as above.
+        ("FROM a\nRUN set -e; make\nRUN touch b; touch c\n",
+         "FROM a\nRUN set -e; ( set -e; make ); set +e; \\\n    touch b; touch c\n"),
         ("FROM a\nRUN set -ex; make\nRUN set -ex; touch b; touch c\n",
          "FROM a\nRUN set -ex; make \\\n    && { set -ex; touch b; touch c; }\n"),
         # The first script ends in a subshell that relies on -e: `&&` would switch -e off in
         # it; the shell stops on its own when that subshell fails, so `;` joins.
-        ("FROM a\nRUN set -e; (cd src; make)\nRUN set -e; touch b; touch c\n",
-         "FROM a\nRUN set -e; (cd src; make); \\\n    set -e; touch b; touch c\n"),
-        # A loop's variable leaks (subshell needed) and -e is on: refused.
-        ("FROM a\nRUN set -e; for p in a b; do make $p; done\nRUN touch b\n", None),
+        ("FROM a\nRUN set -e; (cd /tmp; make)\nRUN set -e; touch b; touch c\n",
+         "FROM a\nRUN set -e; (cd /tmp; make); \\\n    set -e; touch b; touch c\n"),
+        # A loop's variable leaks (subshell needed) and -e is on.
+        ("FROM a\nRUN set -e; for p in a b; do make $p; done\nRUN touch b\n",
+         "FROM a\nRUN set -e; ( set -e; for p in a b; do make $p; done ); set +e; \\\n    touch b\n"),
+        ("FROM a\nRUN A=1; set -e; for p in a b; do make $p; done\nRUN touch b\n", None),
         ("FROM a\nRUN set -e; if make; then make install; fi\nRUN touch b\n", None),
         # pipefail left on matters only where there is a pipeline.
         ("FROM a\nRUN set -o pipefail; make | tee log\nRUN touch b\n",
          "FROM a\nRUN set -o pipefail; make | tee log \\\n    && touch b\n"),
-        ("FROM a\nRUN set -o pipefail; make | tee log\nRUN curl x | sh\n", None),
+        ("FROM a\nRUN set -o pipefail; make | tee log\nRUN curl x | sh\n",
+         "FROM a\nRUN ( set -o pipefail; make | tee log ) \\\n    && curl x | sh\n"),
         # A background job would run on while the second RUN runs.
         ("FROM a\nRUN serve & sleep 1\nRUN touch b\n", None),
     ],
 )
 def test_errexit_options_and_background(text: str, expected: str | None) -> None:
     assert merge(text)[0] == expected
+    if expected is not None:
+        assert_proven(text, expected)

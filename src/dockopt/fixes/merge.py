@@ -27,19 +27,27 @@ shell state B would have had fresh, and exit non-zero exactly when A or B did. P
    when A's shell exited; ``exit n`` leaves the subshell with n).
 3. ``set -e`` is ignored inside every command of an and-or list but the last, including
    inside subshells and groups there: ``( set -e; false; echo x ) && y`` prints x. So:
-   - when -e may be on in A (``SHELL [... "-e" ...]``, or any ``set`` that may enable it),
-     A is never put in a subshell (refused if A also leaks state), and A's last statement
-     L goes left of ``&&`` only when -e cannot matter in it ("neutral": simple commands and
-     pipelines joined by ``&&``/``||``, no compound command, no function call, no eval);
+   - when A must be isolated (its state or options would reach B) and -e may be on
+     anywhere in A, ``( A ) && B`` is not used. Instead, with -e from SHELL,
+     ``( A ); B``: the subshell is a statement of its own, so -e holds in it as it did in
+     A's own shell, and a failing subshell stops the shell with A's status. Without -e from
+     SHELL but with A's first command a ``set`` that turns -e on (``set -eux; ...``),
+     ``set -e; ( A ); set +e; B``: turning -e on just before A changes nothing in A, a
+     failing A stops the shell with its status, and ``set +e`` gives B the options it had
+     fresh. Otherwise refused;
+   - when A needs no isolation, its last statement L goes left of ``&&`` only when -e is
+     off while L runs (reading A's ``set`` commands in order) or cannot matter in L
+     ("neutral": simple commands and pipelines joined by ``&&``/``||``, no compound
+     command, no function call, no eval);
    - otherwise, when -e is certainly on when L runs and L is a simple command, pipeline or
      subshell (whose failure exits the shell), the join is ``A; B``: a failing L still stops
      the build with its status, and B's statements stay at the top level;
    - else refused.
-4. ``set`` options A leaves changed reach B (``( A )`` aside). Allowed when B sets the same
-   option itself first (``set -eux; ...``: only that ``set`` runs under A's options), when
-   the option cannot matter in B (xtrace/verbose only print to the log; pipefail without a
-   pipeline; nounset without a ``$``; noglob without an unquoted glob; errexit when B is one
-   neutral statement), else refused.
+4. ``set`` options A leaves changed reach B unless A is isolated (point 3). They need no
+   isolation when B sets the same option itself first (``set -eux; ...``: only that ``set``
+   runs under A's options), or when the option cannot matter in B (xtrace/verbose only print
+   to the log; pipefail without a pipeline; nounset without a ``$``; noglob without an
+   unquoted glob; errexit when B is one neutral statement).
 5. Refused outright: scripts that do not parse, a shell comment (it would swallow what
    follows on the logical line), a background job (it would run on while B runs, instead of
    being killed when A's container process exits), a trailing operator, heredocs in a
@@ -97,6 +105,9 @@ class JoinForm:
     subshell_left: bool  # ( A ): keep A's state from B
     group_right: bool  # { B; }: B's own ||, ;, ! stay B's
     operator: str  # "&&", or ";" when -e already stops the script after a failing A
+    # ``set -e; ( A ); set +e; B``: A begins by turning -e on, so turning it on just before
+    # changes nothing in A, and the failing subshell then stops the shell with A's status.
+    errexit_guard: bool = False
 
 
 class Refused(str):
@@ -123,27 +134,34 @@ def join_form(left: Script, right: Script, start: frozenset[str], *, append: boo
         return Refused("the first script runs `set` with options that cannot be read")
     errexit_in_left = "errexit" in start or facts.may_enable_errexit(left)
     leak = _append_leak(left) if append else facts.leaks(left)
-    subshell = False
-    if leak:
-        if append:
-            return Refused(leak)
-        if errexit_in_left:
-            return Refused(f"the first script changes the shell state ({leak}) and uses `set -e`, "
-                           "which a subshell keeping that state from the second would switch off")
-        subshell, changed = True, frozenset()
-    for option in sorted(changed):
-        prefix = facts.first_set(right)
-        if prefix is not None and (option in prefix.enables or option in prefix.disables):
-            continue
-        if append or facts.option_harmless(option, right):
-            continue
-        return Refused(f"the first script leaves `set -o {option}` changed for the second")
+    if leak and append:
+        return Refused(leak)
+    prefix = facts.first_set(right)
+    felt = [option for option in sorted(changed)
+            if not (prefix is not None and (option in prefix.enables or option in prefix.disables))
+            and not append and not facts.option_harmless(option, right)]
+    if leak or felt:
+        # A's state must not reach B: a subshell. Left of `&&` it would switch -e off.
+        why = leak or f"it leaves `set -o {felt[0]}` changed for the second"
+        if not errexit_in_left:
+            group = not facts.plain_and_chain(right)
+            if group and has_comment(right.text):
+                return Refused("the second script has a shell comment, which would swallow the closing brace")
+            return JoinForm(True, group, "&&")
+        if "errexit" in start:
+            return JoinForm(True, False, ";")  # ( A ); B - the shell's own -e stops after a failing A
+        first = facts.first_set(left)
+        if first is not None and "errexit" in first.enables:
+            # set -e; ( A ); set +e; B - A's first command turns -e on anyway
+            return JoinForm(True, False, ";", errexit_guard=True)
+        return Refused(f"the first script changes the shell state ({why}) and uses `set -e`, which a "
+                       "subshell keeping that state from the second would switch off")
     last = left.statements[-1]
     group = not facts.plain_and_chain(right)
     if group and has_comment(right.text):
         return Refused("the second script has a shell comment, which would swallow the closing brace")
-    if subshell or not errexit_in_left or facts.neutral(left, last):
-        return JoinForm(subshell, group, "&&")
+    if not facts.errexit_maybe_on_at_last(left, start) or facts.neutral(left, last):
+        return JoinForm(False, group, "&&")
     if facts.errexit_on_at_end(left, start) and last.kind in ("command", "pipeline", "subshell"):
         if not any(c.negated for c in last.commands if c.depth == 0):
             return JoinForm(False, False, ";")
@@ -167,6 +185,8 @@ def _append_leak(left: Script) -> str | None:
 def join_text(left: str, right: str, form: JoinForm) -> str:
     """The joined script text (one line), as the shell will read the merged RUN."""
     head = f"( {left.strip()} )" if form.subshell_left else _strip_end(left)
+    if form.errexit_guard:
+        head = f"set -e; {head}; set +e"
     tail = f"{{ {_strip_end(right)}; }}" if form.group_right else right.strip()
     return f"{head} {form.operator} {tail}" if form.operator == "&&" else f"{head}; {tail}"
 
@@ -310,8 +330,8 @@ def _join_edits(document: Document, runs: Sequence[Run], forms: list[JoinForm]) 
     closes = ["" for _ in runs]
     for index, form in enumerate(forms, start=1):
         if form.subshell_left:
-            opens[0] = "( " + opens[0]
-            closes[index - 1] += " )"
+            opens[0] = ("set -e; ( " if form.errexit_guard else "( ") + opens[0]
+            closes[index - 1] += " ); set +e" if form.errexit_guard else " )"
         if form.group_right:
             opens[index] = "{ "
             closes[index] = "; }"

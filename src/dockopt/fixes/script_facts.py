@@ -192,14 +192,47 @@ def set_commands(script: Script, *, top_only: bool) -> list[tuple[Command, SetCo
 
 
 def options_changed(script: Script, start: frozenset[str]) -> tuple[frozenset[str], bool]:
-    """(options that may differ after the script from ``start``, unknown) - top level only."""
-    changed: set[str] = set()
+    """(options that may differ after the script from ``start``, unknown) - top level only.
+
+    A ``set`` at depth 0 that is not conditional decides its options from there on (``set
+    -e; ...; set +e`` leaves -e as it was); one in a compound command or right of ``||``
+    makes its options "maybe changed"."""
+    state = {option: True for option in start}
+    maybe: set[str] = set()
     unknown = False
-    for _, parsed in set_commands(script, top_only=True):
+    for command, parsed in set_commands(script, top_only=True):
         unknown |= parsed.unknown
-        changed |= parsed.enables - start
-        changed |= parsed.disables & start
-    return frozenset(changed), unknown
+        if command.depth == 0 and not command.conditional and not command.negated:
+            state.update({option: True for option in parsed.enables})
+            state.update({option: False for option in parsed.disables})
+        else:
+            maybe |= parsed.enables | parsed.disables
+    changed = {option for option, on in state.items() if on != (option in start)}
+    return frozenset(changed | maybe), unknown
+
+
+def errexit_maybe_on_at_last(script: Script, start: frozenset[str]) -> bool:
+    """-e may be on while the last top-level statement runs: on from before it (by the
+    ``set``s of the statements before, read in order), or turned on inside it."""
+    last = len(script.statements) - 1
+    on = "errexit" in start
+    maybe = False
+    for command, parsed in set_commands(script, top_only=False):
+        if command.statement == last:
+            maybe |= parsed.unknown or "errexit" in parsed.enables
+            continue
+        if command.in_subshell or command.in_substitution or command.in_pipeline:
+            continue
+        if parsed.unknown:
+            maybe = True
+        elif command.depth == 0 and not command.conditional and not command.negated:
+            if "errexit" in parsed.enables:
+                on = True
+            if "errexit" in parsed.disables:
+                on = False
+        elif "errexit" in parsed.enables:
+            maybe = True
+    return on or maybe
 
 
 def may_enable_errexit(script: Script) -> bool:
