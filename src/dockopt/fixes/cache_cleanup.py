@@ -38,6 +38,8 @@ _WHAT = {"apt-lists": "the apt package lists", "apk-cache": "the apk index and c
 
 def cache_fix(ctx: LintContext, run: Run, effect: Effect, cleanup: str | None) -> Fix | None:
     """The DO102 fix for ``effect`` (a cache created by ``run``), or None."""
+    if run.instruction.is_json:
+        return None  # exec form: no shell text to edit (a flag inside a JSON string would break it)
     readers = cache_readers(ctx.build, run, effect.category)
     if any(r.certain for r in readers):
         return None  # a later step needs this cache: removing it would break the build

@@ -41,6 +41,7 @@ _HIDDEN_ASSIGNMENT = re.compile(
     r"(^|[\s;&|(){}])(for|select)\s+[A-Za-z_]"
     r"|\$\{[#!]?[A-Za-z_][A-Za-z_0-9]*:?="
     r"|\$?\(\([^)]*[^=!<>]=[^=]"
+    r"|\(\([^)]*(\+\+|--)"
     r"|\bprintf\s+-v\b"
 )
 _FUNCTION_DEF = re.compile(r"(^|[\s;&|({])(function\s+[^\s(){}]+|[^\s;&|(){}=$`'\"]+\s*\(\s*\))")
