@@ -105,18 +105,30 @@ def _from_script(script, source: ScriptSource, env: dict[str, str], depth: int) 
 
     commands = list(script.commands)
     previous = None
+    # Assignments inside a ( ) subshell hold for the rest of that subshell only: its commands
+    # read a copy of the variables, started afresh at each subshell statement (the merge
+    # primitive wraps whole RUN scripts in one, ``( V=1 && curl .../$V )``).
+    sub_env: dict[str, str] | None = None
+    sub_statement = -1
     for command in commands:
+        scope = env
+        if command.in_subshell and not command.in_substitution:
+            if sub_env is None or command.statement != sub_statement:
+                sub_env, sub_statement = dict(env), command.statement
+            scope = sub_env
+        elif not command.in_substitution:
+            sub_env = None
         if command.name is None:
             for assignment in command.assignments:
-                value = expand_word(assignment.value, env) if assignment.value is not None else ""
-                if value is not None and not command.in_subshell:
-                    env[assignment.name] = value
+                value = expand_word(assignment.value, scope) if assignment.value is not None else ""
+                if value is not None and (scope is sub_env or not command.in_subshell):
+                    scope[assignment.name] = value
             previous = command
             continue
         words = [command.name, *command.args]
-        argv = [expand_word(w, env) for w in words]
+        argv = [expand_word(w, scope) for w in words]
         redirects = [
-            (r.op, expand_word(r.target, env) if r.target is not None else None) for r in command.redirects
+            (r.op, expand_word(r.target, scope) if r.target is not None else None) for r in command.redirects
         ]
         start, end = command.span
         inv = Invocation(
@@ -128,11 +140,11 @@ def _from_script(script, source: ScriptSource, env: dict[str, str], depth: int) 
             text=source.text[start:end],
             in_subshell=command.in_subshell or command.in_substitution,
             conditional=command.conditional,
-            env={a.name: (expand_word(a.value, env) or "") for a in command.assignments if a.value is not None},
+            env={a.name: (expand_word(a.value, scope) or "") for a in command.assignments if a.value is not None},
         )
         if command.connector == "|" and previous is not None and previous.name is not None:
             inv.pipe_from = (previous.name.value or "").rsplit("/", 1)[-1]
-        yield from _unwrap(inv, source, env, depth)
+        yield from _unwrap(inv, source, scope, depth)
         previous = command
 
 
