@@ -11,15 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from dockopt.diagnostics import Diagnostic, Location, Severity
 from dockopt.model import build_model
 from dockopt.syntax import parse
-from dockopt.verify.build import BuildStep
+from dockopt.verify.attribution import attribute, declared_caches, under_cache
+from dockopt.verify.build import BuildResult, BuildStep
+from dockopt.verify.filesystem import DEFAULT_IGNORE, FileEntry, FsDiff, normalise_pyc_header
 from dockopt.verify.fixing import plan_fixes, secret_rewrite
 from dockopt.verify.layermap import history_keyword, map_history, map_steps
+from dockopt.verify.outcome import StepFailure, compare_outcomes, step_failure
 from dockopt.verify.report import ImageSide, VerifyReport, docker_size, to_json, to_text
 from dockopt.verify.saved_image import HistoryEntry
 from dockopt.verify.secret_proof import secret_targets
 from dockopt.verify.session import choose_builder, legacy_created_images
+from dockopt.verify.smoke import ContainerRun, SmokeCheck, default_command_label, differing_aspects, smoke_check
 
 CASES = Path(__file__).parent / "e2e" / "cases"
 
@@ -228,3 +233,268 @@ Successfully built 4444444444dd
 """
     # the base (FROM) and the cached step's image existed before: never ours to remove
     assert legacy_created_images(log) == ["1111111111aa", "3333333333cc", "4444444444dd"]
+
+
+# ----------------------------------------------------------------- build outcomes (issue 14 item 7)
+
+BUILDKIT_0_8_FAILURE = """\
+#5 [2/4] RUN echo 'deb http://deb.debian.org/debian bookworm-backport main' > /etc/apt/sources.list.d/b.list
+#5 DONE 0.2s
+
+#6 [3/4] RUN apt-get update
+#6 sha256:fadb0aabd111de6100d14f5a72481c91a6e9aa55159e2f81435125edf5c771f1
+#6 0.436 Err:5 http://deb.debian.org/debian bookworm-backport Release
+#6 0.436   404  Not Found [IP: 203.0.113.80 80]
+#6 5.711 E: The repository 'http://deb.debian.org/debian bookworm-backport Release' does not have a Release file.
+#6 ERROR: executor failed running [/bin/sh -c apt-get update]: exit code: 100
+------
+ > [3/4] RUN apt-get update:
+------
+executor failed running [/bin/sh -c apt-get update]: exit code: 100
+"""
+# BuildKit >= 0.11 words its errors differently.
+BUILDKIT_NEW_FAILURE = """\
+#7 [stage-1 2/2] RUN make
+#7 0.231 make: *** No targets specified and no makefile found.  Stop.
+#7 ERROR: process "/bin/sh -c make" did not complete successfully: exit code: 2
+"""
+LEGACY_FAILURE = """\
+Step 1/3 : FROM debian:bookworm-slim
+ ---> 1a7fc0fd98dc
+Step 2/3 : RUN apt-get update
+ ---> Running in 0123456789ab
+Err:5 http://deb.debian.org/debian bookworm-backport Release
+E: The repository 'http://deb.debian.org/debian bookworm-backport Release' does not have a Release file.
+The command '/bin/sh -c apt-get update' returned a non-zero code: 100
+"""
+LEGACY_COPY_FAILURE = """\
+Step 1/2 : FROM busybox:latest
+ ---> 1527cff1580a
+Step 2/2 : COPY missing /x
+COPY failed: file not found in build context or excluded by .dockerignore: stat missing: file does not exist
+"""
+
+
+def test_buildkit_failure_names_the_step_its_exit_code_and_last_output() -> None:
+    from dockopt.verify.build import parse_buildkit_steps
+
+    steps = parse_buildkit_steps(BUILDKIT_0_8_FAILURE)
+    assert [s.failed for s in steps] == [False, True]
+    failed = steps[1]
+    assert failed.name == "[3/4] RUN apt-get update" and failed.exit_code == 100
+    assert failed.last_output.startswith("E: The repository") and steps[0].last_output == ""
+    [new] = parse_buildkit_steps(BUILDKIT_NEW_FAILURE)
+    assert (new.failed, new.exit_code, new.last_output) == (True, 2, "make: *** No targets specified and no "
+                                                                     "makefile found.  Stop.")
+
+
+def test_legacy_failure_names_the_step_its_exit_code_and_last_output() -> None:
+    from dockopt.verify.build import parse_legacy_steps
+
+    steps = parse_legacy_steps(LEGACY_FAILURE)
+    assert [(s.key, s.failed, s.exit_code) for s in steps] == [("Step 1/3", False, None), ("Step 2/3", True, 100)]
+    assert steps[1].last_output.startswith("E: The repository")  # not "---> Running in ..."
+    copy = parse_legacy_steps(LEGACY_COPY_FAILURE)[-1]
+    assert (copy.failed, copy.exit_code) == (True, None)  # a COPY has no exit code
+    built = parse_legacy_steps("Step 1/1 : FROM busybox\n ---> 1527cff1580a\nSuccessfully built 1527cff1580a\n")
+    assert not any(s.failed for s in built)
+
+
+def _failed_build(log: str, buildkit: bool = True) -> BuildResult:
+    from dockopt.verify.build import parse_buildkit_steps, parse_legacy_steps
+
+    steps = parse_buildkit_steps(log) if buildkit else parse_legacy_steps(log)
+    return BuildResult("t:x", None, log, tuple(steps), 1.0, 1, buildkit, ("docker",))
+
+
+def test_step_failure_is_tied_to_the_dockerfile_line() -> None:
+    text = ("FROM debian:bookworm-slim\n# a typo in the suite\nRUN echo deb > /etc/apt/sources.list.d/b.list\n"
+            "RUN apt-get update\nRUN apt-get install -y jq || echo optional\n")
+    failure = step_failure(_failed_build(BUILDKIT_0_8_FAILURE), text)
+    assert failure is not None and (failure.line, failure.exit_code) == (4, 100)
+    assert failure.describe() == "line 4 (`RUN apt-get update`, exit code 100)"
+    legacy = step_failure(_failed_build(LEGACY_FAILURE, buildkit=False),
+                          "FROM debian:bookworm-slim\nRUN apt-get update\nRUN true\n")
+    assert legacy is not None and (legacy.line, legacy.exit_code) == (2, 100)
+
+
+@pytest.mark.parametrize(("original", "fixed", "verdict"), [
+    (None, None, "both-built"),
+    (None, StepFailure(3, "RUN a && b", 127, "sh: b: not found"), "fixed-build-failed"),
+    (StepFailure(3, "RUN apt-get update", 100, "E: x"), None, "fixed-build-masks-failure"),
+    (StepFailure(3, "RUN apt-get update", 100, "E: x"), StepFailure(2, "RUN apt-get update && y", 100, "E: x"),
+     "original-build-failed"),
+    (StepFailure(3, "RUN apt-get update", 100, "E: x"), StepFailure(2, "RUN y", 1, "y failed"),
+     "build-failure-changed"),
+    (StepFailure(3, "RUN make", 2, "make: stop"), StepFailure(3, "RUN make", 2, "make: other error"),
+     "build-failure-changed"),
+])
+def test_build_outcomes_compared(original: StepFailure | None, fixed: StepFailure | None, verdict: str) -> None:
+    result = compare_outcomes(original, fixed, "DO103 line 2")
+    assert result.verdict == verdict
+    if verdict in ("fixed-build-failed", "fixed-build-masks-failure", "build-failure-changed"):
+        assert result.problem.startswith("this is a bug in dockopt") and "DO103 line 2" in result.problem
+    if verdict == "fixed-build-masks-failure":
+        assert "fails at line 3 (`RUN apt-get update`, exit code 100) but the fixed one builds" in result.problem
+    if verdict == "original-build-failed":
+        assert "original Dockerfile does not build" in result.problem and "the same way at line 2" in result.problem
+
+
+# ------------------------------------------------------- attribution: nondeterminism, declared caches
+
+
+def _file(digest: str = "a", kind: str = "file") -> FileEntry:
+    return FileEntry(kind, 0o644, 0, 0, 1 if kind == "file" else 0, digest if kind == "file" else None)  # type: ignore[arg-type]
+
+
+def test_nondeterminism_explains_only_differences_of_the_same_kind() -> None:
+    diff = FsDiff(added={"/tmp/new": _file()}, removed={"/etc/stamp-gone": _file()},
+                  changed={"/etc/build-date": (_file("a"), _file("b")), "/usr/bin/tool": (_file("a"), _file("c"))})
+    repeat = FsDiff(changed={"/etc/build-date": (_file("a"), _file("z")), "/etc/stamp-gone": (_file(), _file("q"))},
+                    added={"/tmp/new": _file("other")})
+    split = attribute(diff, repeat)
+    assert split.nondeterministic.paths() == ["/etc/build-date", "/tmp/new"]
+    # /etc/stamp-gone only changes between two builds of the original: its removal is the fix's
+    assert split.by_fix.paths() == ["/etc/stamp-gone", "/usr/bin/tool"]
+    assert attribute(diff, None).by_fix == diff  # not measured: nothing is put down to it
+
+
+def test_declared_caches_explain_removals_only() -> None:
+    removed = {p: _file() for p in ("/root/.cache/pip/http-v2/a/b", "/root/.cache/pip/selfcheck.json")}
+    removed.update({p: _file(kind="dir") for p in ("/root/.cache", "/root/.cache/pip", "/root/.cache/pip/http-v2",
+                                                   "/root/.cache/pip/http-v2/a")})
+    diff = FsDiff(removed=removed, added={"/root/.cache/pip/new": _file()},
+                  changed={"/var/lib/apt/lists/lock": (_file("a"), _file("b"))})
+    split = attribute(diff, None, ("/root/.cache/pip", "/var/lib/apt/lists"))
+    # /root/.cache held nothing but pip's cache: pip made it for the cache, the fix spares both
+    assert split.declared_caches.paths() == sorted(removed)
+    assert split.by_fix.paths() == ["/root/.cache/pip/new", "/var/lib/apt/lists/lock"]
+    # a directory that held something else too stays the fix's doing
+    other = FsDiff(removed={**removed, "/root/.cache/other.txt": _file()})
+    split = attribute(other, None, ("/root/.cache/pip",))
+    assert split.by_fix.paths() == ["/root/.cache", "/root/.cache/other.txt"]
+    globbed = attribute(FsDiff(removed={"/var/lib/apt/lists/deb_InRelease": _file()}), None,
+                        ("/var/lib/apt/lists/*",))
+    assert globbed.by_fix.is_empty and globbed.declared_caches.paths() == ["/var/lib/apt/lists/deb_InRelease"]
+    assert under_cache("/var/lib/apt/lists", "/var/lib/apt/lists/") and not under_cache("/var/lib/aptx", "/var/lib/apt")
+
+
+def test_declared_caches_are_read_from_the_applied_fixes() -> None:
+    from types import SimpleNamespace
+
+    def diag(fix: object) -> Diagnostic:
+        start = Location(1, 1)
+        return Diagnostic("DO102", "package-cache-left", Severity.WARNING, "m", "Dockerfile", start, start,
+                          fix=fix)  # type: ignore[arg-type]
+
+    fixes = [diag(SimpleNamespace(removes_caches=("/root/.cache/pip",))),
+             diag(SimpleNamespace()),  # a fix that declares nothing (the field is newer than it)
+             diag(SimpleNamespace(removes_caches=("/var/lib/apt/lists", "/root/.cache/pip")))]
+    assert declared_caches(fixes) == ("/root/.cache/pip", "/var/lib/apt/lists")
+
+
+def test_pyc_mtime_is_normalised_and_nothing_else(tmp_path: Path) -> None:
+    import os
+    import py_compile
+
+    source = tmp_path / "m.py"
+    source.write_text("X = 1\n")
+    pycs = []
+    for mtime in (1_000_000_000, 1_700_000_000):
+        os.utime(source, (mtime, mtime))
+        pycs.append(Path(py_compile.compile(str(source), cfile=str(tmp_path / f"m{mtime}.pyc"), doraise=True))
+                    .read_bytes())
+    assert pycs[0] != pycs[1] and normalise_pyc_header(pycs[0]) == normalise_pyc_header(pycs[1])
+    source.write_text("X = 2\n")
+    os.utime(source, (1_000_000_000, 1_000_000_000))
+    changed = Path(py_compile.compile(str(source), cfile=str(tmp_path / "x.pyc"), doraise=True)).read_bytes()
+    assert normalise_pyc_header(changed) != normalise_pyc_header(pycs[0])
+    checked = Path(py_compile.compile(str(source), cfile=str(tmp_path / "h.pyc"), doraise=True,
+                                      invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)).read_bytes()
+    assert normalise_pyc_header(checked) == checked  # hash-based: reproducible, left alone
+    assert "/root/.cache/pip/http*" in DEFAULT_IGNORE
+
+
+# --------------------------------------------------------------------------------- the smoke run
+
+
+def _run(code: int | None, stdout: str = "", stderr: str = "", container_id: str = "c" * 64) -> ContainerRun:
+    return ContainerRun(None, code, stdout, stderr, 0.1, timed_out=code is None, name="dockopt-run-x",
+                        container_id=container_id)
+
+
+def test_smoke_output_is_compared_after_normalising_the_container_only() -> None:
+    a = _run(0, f"host {'a' * 12} ok\n", container_id="a" * 64)
+    b = _run(0, f"host {'b' * 12} ok\n", container_id="b" * 64)
+    assert differing_aspects(a, b) == ((), ())
+    digest = _run(0, "sha256 " + "d" * 64 + "\n")
+    assert differing_aspects(digest, _run(0, "sha256 " + "e" * 64 + "\n")) == (("stdout",), ())
+    assert differing_aspects(_run(0, "x"), _run(127, "", "exec: not found")) == (("exit status", "stdout", "stderr"),
+                                                                                ())
+    assert differing_aspects(_run(None, "log 1"), _run(None, "log 1\nlog 2")) == ((), ("stdout", "stderr"))
+
+
+class _ScriptedEngine:
+    """Stands in for DockerEngine.run_container: answers from a list, records the images run."""
+
+    def __init__(self, *runs: ContainerRun) -> None:
+        self.runs, self.images = list(runs), []  # type: ignore[var-annotated]
+
+    def run_container(self, image: str, command: object, *, timeout: float) -> ContainerRun:
+        self.images.append(image)
+        return self.runs.pop(0)
+
+
+def test_smoke_check_runs_the_original_again_only_when_the_images_differ() -> None:
+    same = _ScriptedEngine(_run(0, "hi"), _run(0, "hi"))
+    check = smoke_check(same, "t:original", "t:fixed", None, "ENTRYPOINT/CMD: hi", 5)  # type: ignore[arg-type]
+    assert check.equal and check.original_again is None and same.images == ["t:original", "t:fixed"]
+    clock = _ScriptedEngine(_run(0, "12:00:01"), _run(0, "12:00:02"), _run(0, "12:00:03"))
+    check = smoke_check(clock, "t:original", "t:fixed", None, "date", 5)  # type: ignore[arg-type]
+    assert check.equal and check.nondeterministic == ("stdout",) and clock.images[-1] == "t:original"
+    broken = _ScriptedEngine(_run(0, "12:00:01"), _run(127, "", "exec: not found"), _run(0, "12:00:03"))
+    check = smoke_check(broken, "t:original", "t:fixed", None, "date", 5)  # type: ignore[arg-type]
+    assert not check.equal and check.differs == ("exit status", "stderr")
+
+
+def test_default_command_label() -> None:
+    assert default_command_label({"config": {"Entrypoint": ["/init"], "Cmd": ["jq", "--version"]}}) == (
+        "ENTRYPOINT/CMD: /init jq --version")
+    assert default_command_label({"config": {}}).startswith("ENTRYPOINT/CMD: (none")
+
+
+def test_report_of_a_changed_smoke_run_and_set_aside_differences() -> None:
+    side = ImageSide("original", "t:original", built=True, duration_s=1.0, size_bytes=10, layer_count=1)
+    fixed = ImageSide("fixed", "t:fixed", built=True, duration_s=1.0, size_bytes=10, layer_count=1)
+    check = SmokeCheck("ENTRYPOINT/CMD: /tool.sh", None, _run(0, "hello\n"), _run(127, "", "exec: /tool.sh: not found"),
+                       _run(0, "hello\n"), ("exit status", "stdout", "stderr"))
+    report = VerifyReport(dockerfile="Dockerfile", context="/ctx", target=None, builder="buildkit", engine="e",
+                          fixes_applied=[], unsafe_enabled=True, findings=[], original=side, fixed=fixed,
+                          fs_diff=FsDiff(), fs_nondeterministic=FsDiff(changed={"/etc/build-date": (_file(), _file("b"))}),
+                          fs_declared_caches=FsDiff(removed={"/root/.cache/pip": _file(kind="dir")}),
+                          declared_caches=("/root/.cache/pip",), repeat_diff_count=1, smoke=[check],
+                          verdict="behaviour-changed", exit_code=1, problem="the fixes change what the image does")
+    text = to_text(report)
+    assert ("filesystem: equal once 1 nondeterministic path(s) and 1 removal(s) under the declared caches are set "
+            "aside") in text
+    assert "run ENTRYPOINT/CMD: /tool.sh: DIFFERS in exit status, stdout and stderr" in text
+    assert "  fixed: exit code 127\n    stderr | exec: /tool.sh: not found" in text
+    data = to_json(report)
+    assert data["smoke"][0]["differs"] == ["exit status", "stdout", "stderr"]
+    assert data["smoke"][0]["fixed"]["exit_code"] == 127 and data["smoke"][0]["equal"] is False
+    assert data["declared_caches"] == ["/root/.cache/pip"]
+    assert data["filesystem_declared_caches"]["removed"] == ["/root/.cache/pip"]
+    assert data["filesystem_nondeterministic"]["changed"] == ["/etc/build-date"]
+    assert data["nondeterminism"]["measured"] is True and data["filesystem_equal"] is True
+
+
+def test_verify_takes_a_directory_and_splits_run_commands(tmp_path: Path) -> None:
+    import argparse
+
+    from dockopt.verify.command import dockerfile_path, smoke_commands
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    assert dockerfile_path(str(tmp_path)) == tmp_path / "Dockerfile"
+    args = argparse.Namespace(run_commands=["sh -c 'cd /app && ls'", "jq --version"])
+    assert smoke_commands(args) == (("sh", "-c", "cd /app && ls"), ("jq", "--version"))
+    assert smoke_commands(argparse.Namespace(run_commands=None)) is None

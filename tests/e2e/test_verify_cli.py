@@ -45,12 +45,33 @@ def test_no_engine_is_one_line_and_exit_2(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dockopt verify: ")
     assert "Docker engine" in lines[0] or "docker CLI" in lines[0]
+    # what a user who installed dockopt with pip can do; no script of this repository
+    assert "scripts/" not in lines[0] and "DOCKER_HOST" in lines[0]
 
 
 def test_missing_dockerfile_exit_2(tmp_path: Path) -> None:
     proc = run_cli(str(tmp_path / "nope"))
     assert proc.returncode == 2
     assert "no such Dockerfile" in proc.stderr
+
+
+def test_a_directory_without_a_dockerfile_is_a_clear_error(tmp_path: Path) -> None:
+    proc = run_cli(str(tmp_path))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == (f"dockopt verify: {tmp_path}: a directory without a file named Dockerfile "
+                                   "(give the Dockerfile's path)")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--run", "sh -c 'unclosed"], "--run \"sh -c 'unclosed\": No closing quotation"),
+    (["--run", "  "], "--run needs a command"),
+    (["--run-timeout", "0"], "--run-timeout 0.0: must be a positive number of seconds"),
+])
+def test_bad_smoke_run_options_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\n")
+    proc = run_cli(str(tmp_path / "Dockerfile"), *args)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"dockopt verify: {message}"
 
 
 @pytest.mark.engine
@@ -68,7 +89,8 @@ def test_json_contract(engine: DockerEngine, tmp_path: Path) -> None:
         (2, "FROM"), (3, "COPY"), (4, "RUN")]
     assert [(la["line"], la["instruction"]) for la in report["fixed"]["layers"]] == [(2, "FROM"), (3, "COPY")]
     assert report["filesystem_equal"] is True
-    assert report["ignored_paths"] == ["/var/log/*", "/var/cache/ldconfig/aux-cache", "/etc/ssh/ssh_host_*"]
+    assert report["ignored_paths"] == [
+        "/var/log/*", "/var/cache/ldconfig/aux-cache", "/etc/ssh/ssh_host_*", "/root/.cache/pip/http*"]
     assert report["secrets"] == []
     assert report["fixes_applied"] == [
         {"code": "DO104", "line": 4, "applicability": "safe", "message": report["fixes_applied"][0]["message"]}]

@@ -158,10 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     layers.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     verify = sub.add_parser("verify", help="build original and fixed images with Docker and compare them",
                             description="Build the original and the fixed Dockerfile with a Docker engine and "
-                            "compare layers, sizes and final filesystems.",
-                            epilog="exit codes:\n  0  the fix behaves as claimed\n  1  a fix changed the image or "
-                            "broke the build (a dockopt bug)\n  2  no engine, bad input, or the original does not "
-                            "build\n", formatter_class=formatter)
+                            "compare build outcomes, what the images do when run, layers, sizes and final "
+                            "filesystems.",
+                            epilog="exit codes:\n  0  the fix behaves as claimed\n  1  a fix changed the build's "
+                            "outcome, what the image does, or (safe fixes) the image (a dockopt bug)\n  2  no "
+                            "engine, bad input, or the original does not build\n", formatter_class=formatter)
     verify.add_argument("path", metavar="DOCKERFILE", help="the Dockerfile")
     verify.add_argument("--context", type=Path, metavar="DIR", help="the build context directory")
     verify.add_argument("--target", metavar="STAGE", help="the stage to build (default: the last)")
@@ -169,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--rebuild-after", metavar="PATH",
                         help="edit this context file in a copy and report which steps missed the cache")
     verify.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    verify.add_argument("--run", metavar="COMMAND", action="append", dest="run_commands",
+                        help="smoke run: run COMMAND in both images and compare exit status and output "
+                             "(repeatable; default: the image's ENTRYPOINT/CMD)")
+    verify.add_argument("--run-timeout", metavar="SECONDS", type=float, default=None,
+                        help="stop a smoke run after SECONDS (default: 20)")
+    verify.add_argument("--no-run", action="store_true", help="skip the smoke run")
     server = sub.add_parser("server", help="run the language server (LSP over stdio; needs dockopt[server])",
                             description="Run the language server (LSP over standard input/output).",
                             epilog="exit codes:\n  0  the client shut the server down\n  2  dockopt[server] is "

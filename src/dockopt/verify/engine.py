@@ -30,6 +30,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,8 +46,11 @@ from dockopt.verify.build import (
 )
 from dockopt.verify.errors import EngineError, EngineUnavailable
 from dockopt.verify.saved_image import HistoryEntry, SavedImage, extract_save_stream, load_saved_image
+from dockopt.verify.smoke import OUTPUT_LIMIT, ContainerRun
 
 ENV_CLI = "DOCKOPT_DOCKER_CLI"
+#: What a user can do when no daemon answers (no repository-only scripts: most users got dockopt from pip).
+NO_ENGINE_HINT = "start Docker, or set DOCKER_HOST to a running Docker engine, e.g. unix:///var/run/docker.sock"
 ENV_ENGINE_DIR = "DOCKOPT_ENGINE_DIR"
 DEFAULT_ENGINE_DIR = "/tmp/dockopt-engine"
 
@@ -86,8 +90,8 @@ class DockerEngine:
         cli = env.get(ENV_CLI) or shutil.which("docker", path=env.get("PATH"))
         if not cli:
             raise EngineUnavailable(
-                "docker CLI not found: set DOCKOPT_DOCKER_CLI or install docker.io "
-                "(bash scripts/engine.sh install)"
+                "docker CLI not found: install Docker (the `docker` command) or point "
+                "DOCKOPT_DOCKER_CLI at a docker client"
             )
         if not (os.path.isfile(cli) and os.access(cli, os.X_OK)):
             raise EngineUnavailable(f"docker CLI {cli!r} is not an executable file")
@@ -136,7 +140,7 @@ class DockerEngine:
     def _raise_for(self, output: str, args: Sequence[str]) -> None:
         text = _first_error_line(output)
         if _looks_unreachable(output):
-            raise EngineUnavailable(f"no Docker engine reachable at {self.where}: {text}")
+            raise EngineUnavailable(f"no Docker engine reachable at {self.where}: {text} ({NO_ENGINE_HINT})")
         raise EngineError(f"`docker {' '.join(args[:2])}` failed: {text}")
 
     @property
@@ -148,13 +152,13 @@ class DockerEngine:
         try:
             proc = self._run(["version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False)
         except EngineError as exc:
-            raise EngineUnavailable(f"no Docker engine reachable at {self.where}: {exc}") from exc
+            raise EngineUnavailable(f"no Docker engine reachable at {self.where}: {exc} ({NO_ENGINE_HINT})") from exc
         version = proc.stdout.strip()
         if proc.returncode != 0 or not version:
             why = _first_error_line(proc.stderr or proc.stdout) or f"exit code {proc.returncode}"
             raise EngineUnavailable(
                 f"no Docker engine reachable at {self.where}: {why} "
-                "(start one with: bash scripts/engine.sh up)"
+                f"({NO_ENGINE_HINT})"
             )
         return version
 
@@ -253,7 +257,8 @@ class DockerEngine:
             notes=tuple(notes),
         )
         if returncode != 0 and _looks_unreachable(log):
-            raise EngineUnavailable(f"no Docker engine reachable at {self.where}: {_first_error_line(log)}")
+            raise EngineUnavailable(
+                f"no Docker engine reachable at {self.where}: {_first_error_line(log)} ({NO_ENGINE_HINT})")
         if check and not result.ok:
             if buildkit and "buildx component is missing" in log:
                 raise BuildError(
@@ -366,6 +371,49 @@ class DockerEngine:
         """``docker run --rm --network host IMAGE COMMAND...`` (the container is always removed)."""
         return self._run(["run", "--rm", "--network", "host", image, *command], timeout=timeout, check=check)
 
+    def run_container(self, image: str, command: Sequence[str] | None, *, timeout: float) -> ContainerRun:
+        """Run ``image`` (its ENTRYPOINT/CMD, or ``command`` as ``docker run IMAGE COMMAND...``
+        would) with ``--network host`` and no stdin, for at most ``timeout`` seconds.
+
+        Detached, then ``docker wait``/``docker logs``, so that stdout and stderr come apart and a
+        container still running at the timeout can be read and stopped. The container is
+        always removed. A command that cannot start (not found: 127, not executable: 126) is
+        an outcome like any other, with the daemon's message as its stderr.
+        """
+        name = f"dockopt-run-{uuid.uuid4().hex[:12]}"
+        start = time.monotonic()
+        try:
+            created = self._run(["run", "-d", "--name", name, "--network", "host", image, *(command or ())],
+                                check=False, timeout=120)
+            if created.returncode != 0:
+                if _looks_unreachable(created.stderr):
+                    self._raise_for(created.stderr, ["run", image])
+                # The container may exist (created, not started): its id is on stdout.
+                message = created.stderr.strip().removeprefix("docker: ").splitlines()
+                return ContainerRun(tuple(command) if command is not None else None, created.returncode, "",
+                                    message[0] if message else "", time.monotonic() - start, name=name,
+                                    container_id=created.stdout.strip())
+            container_id = created.stdout.strip()
+            exit_code: int | None
+            try:
+                waited = subprocess.run([self.cli, "wait", name], stdin=subprocess.DEVNULL, capture_output=True,
+                                        text=True, timeout=timeout, env=self._env())
+                exit_code = int(waited.stdout.strip()) if waited.returncode == 0 else None
+                if exit_code is None:
+                    self._raise_for(waited.stderr, ["wait", name])
+            except subprocess.TimeoutExpired:
+                exit_code = None
+            duration = time.monotonic() - start
+            logs = subprocess.run([self.cli, "logs", name], stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=120, env=self._env())
+            stdout, cut_out = _limited(logs.stdout)
+            stderr, cut_err = _limited(logs.stderr)
+            return ContainerRun(tuple(command) if command is not None else None, exit_code, stdout, stderr,
+                                duration, timed_out=exit_code is None, truncated=cut_out or cut_err,
+                                name=name, container_id=container_id)
+        finally:
+            self._run(["rm", "--force", "--volumes", name], check=False, timeout=120)
+
     def rmi(self, *images: str, force: bool = True) -> None:
         """Remove images; missing ones are fine (cleanup must not fail a proof)."""
         todo = [i for i in images if i]
@@ -440,6 +488,12 @@ def _looks_unreachable(output: str) -> bool:
             "permission denied while trying to connect",
         )
     )
+
+
+def _limited(data: bytes) -> tuple[str, bool]:
+    """Container output as text, at most ``OUTPUT_LIMIT`` bytes of it (the end is kept)."""
+    cut = len(data) > OUTPUT_LIMIT
+    return data[-OUTPUT_LIMIT:].decode("utf-8", "replace") if cut else data.decode("utf-8", "replace"), cut
 
 
 def _first_error_line(output: str) -> str:

@@ -30,6 +30,9 @@ DEFAULT_IGNORE: tuple[str, ...] = (
     "/var/cache/ldconfig/aux-cache",
     # openssh-server's postinst generates fresh random host keys on every install.
     "/etc/ssh/ssh_host_*",
+    # pip's HTTP cache (``http`` before pip 23.3, ``http-v2`` since): responses stored with
+    # the time they were fetched; what is installed from them is compared everywhere else.
+    "/root/.cache/pip/http*",
 )
 
 #: Paths that are identical between builds minutes apart but not between builds on different
@@ -88,13 +91,33 @@ def _xattrs(member: tarfile.TarInfo) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k[len(prefix):], v) for k, v in (member.pax_headers or {}).items() if k.startswith(prefix)))
 
 
+#: A ``.pyc`` header (PEP 552): magic, flags, then either the source's mtime and size
+#: (flags 0) or a hash of the source (flags bit 0).
+PYC_HEADER_BYTES = 16
+_PYC_MTIME = slice(8, 12)
+
+
 def _hash_member(tf: tarfile.TarFile, member: tarfile.TarInfo) -> str:
     h = hashlib.sha256()
     src = tf.extractfile(member)
     if src is not None:
+        first = True
         for chunk in iter(lambda: src.read(1 << 20), b""):
+            if first and member.name.endswith(".pyc"):
+                chunk = normalise_pyc_header(chunk)
+            first = False
             h.update(chunk)
     return h.hexdigest()
+
+
+def normalise_pyc_header(data: bytes) -> bytes:
+    """``data`` (a ``.pyc`` file's first bytes) with the source mtime of a timestamp-based pyc
+    zeroed: it is the time the ``.py`` file was written during the build (pip, py3compile),
+    which differs between two builds of the same Dockerfile. The code object, the magic
+    number (Python version) and the source size are compared as they are."""
+    if len(data) < PYC_HEADER_BYTES or int.from_bytes(data[4:8], "little") != 0:
+        return data  # not a pyc, or a hash-based one (deterministic by design)
+    return data[:_PYC_MTIME.start] + b"\0\0\0\0" + data[_PYC_MTIME.stop:]
 
 
 def _drop_subtree(state: dict[str, FileEntry], path: str, *, keep_root: bool) -> None:

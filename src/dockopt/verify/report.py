@@ -7,17 +7,19 @@ that the numbers can be checked against the docker CLI; JSON always has exact by
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dockopt.diagnostics import Diagnostic
 from dockopt.verify.filesystem import FsDiff
 from dockopt.verify.layermap import MappedEntry, MappedStep
+from dockopt.verify.outcome import StepFailure
 from dockopt.verify.secret_proof import Presence, SecretTarget
+from dockopt.verify.smoke import SmokeCheck, tail
 
 LOG_TAIL_LINES = 15
 DIFF_PATHS_SHOWN = 20
-JSON_DIFF_PATHS = 200
 
 
 @dataclass(slots=True)
@@ -33,6 +35,7 @@ class ImageSide:
     layer_count: int | None = None
     log_tail: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    failure: StepFailure | None = None  # where a failed build stopped
 
     @property
     def layers(self) -> list[MappedEntry]:
@@ -90,7 +93,17 @@ class VerifyReport:
     suggested: ImageSide | None = None
     suggested_skipped: str = ""
     cache: CacheReport | None = None
-    verdict: str = "ok"  # ok | original-build-failed | fixed-build-failed | safe-fix-changed-image
+    # The filesystem difference put aside (``verify.attribution``); ``fs_diff`` is what is left.
+    declared_caches: tuple[str, ...] = ()  # cache paths the applied fixes say they remove
+    fs_declared_caches: FsDiff | None = None
+    fs_nondeterministic: FsDiff | None = None
+    original_again: ImageSide | None = None  # the second build of the original, when one was made
+    repeat_diff_count: int | None = None  # paths that differ between the two original builds
+    smoke: list[SmokeCheck] = field(default_factory=list)
+    smoke_skipped: str = ""
+    # ok | original-build-failed | fixed-build-failed | fixed-build-masks-failure | build-failure-changed |
+    # behaviour-changed | safe-fix-changed-image
+    verdict: str = "ok"
     problem: str = ""  # the one-line error that goes with a failing verdict
     exit_code: int = 0
 
@@ -107,105 +120,11 @@ class VerifyReport:
         return self.estimate_original - self.estimate_fixed
 
 
-# ------------------------------------------------------------------------------------------ JSON
-
-
-def _side_json(side: ImageSide | None) -> dict[str, Any] | None:
-    if side is None:
-        return None
-    return {
-        "tag": side.tag,
-        "built": side.built,
-        "duration_s": round(side.duration_s, 2),
-        "size_bytes": side.size_bytes,
-        "layer_count": side.layer_count,
-        "layers": [
-            {"line": e.line, "instruction": e.instruction, "text": e.text, "size_bytes": e.size_bytes,
-             "base_image": e.from_base}
-            for e in side.layers
-        ],
-        "log_tail": side.log_tail,
-        "notes": side.notes,
-    }
-
-
-def _presence_json(p: Presence | None) -> dict[str, Any] | None:
-    if p is None:
-        return None
-    return {"present": p.present, "layer_lines": list(p.layer_lines), "content_checked": p.content_checked,
-            "content_found": [{"layer_line": line, "path": path} for line, path in p.content_hits]}
-
-
-def _cache_json(side: CacheSide | None) -> dict[str, Any] | None:
-    if side is None:
-        return None
-    return {
-        "misses": len(side.misses),
-        "hits": len(side.hits),
-        "missed_steps": [{"line": s.line, "step": s.step.name} for s in side.misses],
-    }
-
-
 def to_json(report: VerifyReport) -> dict[str, Any]:
-    diff = report.fs_diff
-    return {
-        "dockerfile": report.dockerfile,
-        "context": report.context,
-        "target": report.target,
-        "builder": report.builder,
-        "engine": report.engine,
-        "verdict": report.verdict,
-        "problem": report.problem or None,
-        "exit_code": report.exit_code,
-        "fixes_applied": [
-            {"code": d.code, "line": d.start.line, "applicability": d.fix.applicability.value if d.fix else None,
-             "message": d.fix.message if d.fix else ""}
-            for d in report.fixes_applied
-        ],
-        "unsafe_fixes": report.unsafe_enabled,
-        "findings": [{"code": d.code, "line": d.start.line, "message": d.message} for d in report.findings],
-        "fixed_dockerfile": report.fixed_text,
-        "original": _side_json(report.original),
-        "fixed": _side_json(report.fixed),
-        "saved_bytes": report.saved_bytes,
-        "estimate": {
-            "original_bytes": report.estimate_original,
-            "fixed_bytes": report.estimate_fixed,
-            "saved_bytes": report.estimated_saved_bytes,
-            "partial": report.estimate_partial,
-        },
-        "filesystem_equal": None if diff is None else diff.is_empty,
-        "filesystem_diff": None if diff is None else {
-            "added": list(diff.added)[:JSON_DIFF_PATHS],
-            "removed": list(diff.removed)[:JSON_DIFF_PATHS],
-            "changed": list(diff.changed)[:JSON_DIFF_PATHS],
-            "counts": {"added": len(diff.added), "removed": len(diff.removed), "changed": len(diff.changed)},
-        },
-        "ignored_paths": list(report.ignored_paths),
-        "secrets": [
-            {
-                "path": s.target.path,
-                "finding_line": s.target.removed_line,
-                "stored_line": s.target.stored_line,
-                "layer_line": s.original.layer_lines[0] if s.original.layer_lines else None,
-                "present_in_original": s.original.present,
-                "present_in_fixed": None if s.fixed is None else s.fixed.present,
-                "present_in_suggested": None if s.suggested is None else s.suggested.present,
-                "original": _presence_json(s.original),
-                "fixed": _presence_json(s.fixed),
-                "suggested": _presence_json(s.suggested),
-            }
-            for s in report.secrets
-        ],
-        "suggested": _side_json(report.suggested),
-        "suggested_skipped": report.suggested_skipped or None,
-        "cache": None if report.cache is None else {
-            "edited": report.cache.edited,
-            "original": _cache_json(report.cache.original),
-            "fixed": _cache_json(report.cache.fixed),
-            "problem": report.cache.problem or None,
-        },
-    }
+    """The JSON report (``verify.report_json``: the public contract's fields)."""
+    from dockopt.verify.report_json import report_json
+
+    return report_json(report)
 
 
 # ------------------------------------------------------------------------------------------ text
@@ -262,6 +181,64 @@ def _presence_text(p: Presence | None, label: str) -> str:
     return text
 
 
+def _set_aside_counts(report: VerifyReport) -> str:
+    """", once 2 nondeterministic paths and 3 declared-cache removals are set aside" (or "")."""
+    parts = []
+    nondet, caches = report.fs_nondeterministic, report.fs_declared_caches
+    if nondet is not None and not nondet.is_empty:
+        parts.append(f"{len(nondet.paths())} nondeterministic path(s)")
+    if caches is not None and not caches.is_empty:
+        parts.append(f"{len(caches.paths())} removal(s) under the declared caches")
+    return f" once {' and '.join(parts)} are set aside" if parts else ""
+
+
+def _set_aside_text(report: VerifyReport) -> list[str]:
+    out: list[str] = []
+    caches = report.fs_declared_caches
+    if report.declared_caches:
+        count = 0 if caches is None else len(caches.paths())
+        out.append(f"declared caches: the fixes say they remove {', '.join(report.declared_caches)}; "
+                   f"{count} path(s) removed there")
+        if caches is not None and not caches.is_empty:
+            out.append("  " + caches.summary(DIFF_PATHS_SHOWN // 2).replace("\n", "\n  "))
+    if report.repeat_diff_count is not None:
+        nondet = report.fs_nondeterministic
+        same = 0 if nondet is None else len(nondet.paths())
+        out.append(f"nondeterminism: two builds of the original differ in {report.repeat_diff_count} path(s); "
+                   f"the fixed image differs from the original the same way in {same} of them, "
+                   "not blamed on the fix")
+        if nondet is not None and not nondet.is_empty:
+            out.append("  " + nondet.summary(DIFF_PATHS_SHOWN // 2).replace("\n", "\n  "))
+    elif report.original_again is not None and not report.original_again.built:
+        out.append("nondeterminism: not measured (the second build of the original failed)")
+    return out
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _smoke_text(report: VerifyReport) -> list[str]:
+    out: list[str] = []
+    if report.smoke_skipped:
+        out.append(f"smoke run: skipped ({report.smoke_skipped})")
+    for check in report.smoke:
+        if check.equal:
+            extra = ""
+            if check.nondeterministic:
+                extra = f"; {_and(check.nondeterministic)} vary between runs of the original, not compared"
+            if check.not_compared:
+                extra += "; both still running at the timeout, output not compared"
+            out.append(f"run {check.label}: same in both images ({check.original.status}{extra})")
+            continue
+        out.append(f"run {check.label}: DIFFERS in {_and(check.differs)}")
+        for role, run in (("original", check.original), ("fixed", check.fixed)):
+            out.append(f"  {role}: {run.status}")
+            for stream, text in (("stdout", run.normalised_stdout), ("stderr", run.normalised_stderr)):
+                out += [f"    {stream} | {line}" for line in tail(text)]
+    return out
+
+
 def to_text(report: VerifyReport) -> str:
     out = [f"dockopt verify {report.dockerfile} (context {report.context}, {report.builder} builder, "
            f"engine {report.engine})"]
@@ -272,10 +249,16 @@ def to_text(report: VerifyReport) -> str:
     else:
         out.append("fixes applied: none (the fixed image is the original)")
     out.append("")
-    out.extend(_table(report.original, report.fixed))
-    for side in (report.original, report.fixed, report.suggested):
+    if report.original.layer_count is not None:  # measured: both images built
+        out.extend(_table(report.original, report.fixed))
+    else:
+        for side in (report.original, report.fixed):
+            if side is not None:
+                out.append(f"{side.role}: {'built' if side.built else 'does not build'}")
+    for side in (report.original, report.fixed, report.suggested, report.original_again):
         if side is not None and not side.built:
-            out += ["", f"the {side.role} build failed; last lines of its log:"]
+            where = f" at {side.failure.describe()}" if side.failure is not None else ""
+            out += ["", f"the {side.role} build failed{where}; last lines of its log:"]
             out += [f"  | {line}" for line in side.log_tail]
         for note in side.notes if side is not None else []:
             out.append(f"note ({side.role}): {note}")  # type: ignore[union-attr]
@@ -295,13 +278,16 @@ def to_text(report: VerifyReport) -> str:
                    f"{report.estimate_original:,} -> {report.estimate_fixed:,} bytes above the base image{partial})")
     if report.fs_diff is not None:
         ignored = ", ".join(report.ignored_paths) or "nothing"
+        set_aside = _set_aside_counts(report)
         if report.fs_diff.is_empty:
-            out.append(f"filesystem: equal (ignored: {ignored})")
+            out.append(f"filesystem: equal{set_aside} (ignored: {ignored}; .pyc source mtimes)")
         else:
             expected = (" (expected: unsafe fixes change the image)" if any(
                 d.fix is not None and d.fix.applicability.value != "safe" for d in report.fixes_applied) else "")
-            out.append(f"filesystem: differs{expected} (ignored: {ignored}): "
+            out.append(f"filesystem: differs{expected}{set_aside} (ignored: {ignored}; .pyc source mtimes): "
                        f"{report.fs_diff.summary(DIFF_PATHS_SHOWN)}")
+        out.extend(_set_aside_text(report))
+    out.extend(_smoke_text(report))
     for s in report.secrets:
         out.append(f"secret {s.target.path} (DO201 on line {s.target.removed_line}, stored by line "
                    f"{s.target.stored_line or '?'}):")

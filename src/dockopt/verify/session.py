@@ -1,4 +1,4 @@
-"""``dockopt verify``'s work: build the original and the fixed Dockerfile, measure, compare.
+"""``dockopt verify``'s work: build the original and the fixed Dockerfile, compare what they do.
 
 1. The fixed text is computed in memory (``verify.fixing``); both texts are written to a
    temporary directory and built from the same context (``docker build -f``), so the user's
@@ -8,12 +8,23 @@
    asks for the legacy builder and neither file needs BuildKit. They run with ``--no-cache``
    by default: a step cached days ago (``apt-get update``) would differ from the same work
    done now and pass for a difference the fix made.
-3. Both images are saved; their history is mapped to Dockerfile lines, their final
-   filesystems are compared (``compare_filesystems`` with ``DEFAULT_IGNORE``), and secret
-   findings are checked layer by layer.
-4. ``rebuild_after``: blank text (newlines and spaces, harmless in source files, manifests
+3. Both are built even when the original fails: the build's outcome must not change
+   (``verify.outcome``: which RUN failed on which side, with its exit code).
+4. Both images are saved; their history is mapped to Dockerfile lines, their final
+   filesystems are compared (``compare_filesystems`` with ``DEFAULT_IGNORE``, ``.pyc`` mtimes
+   left out), and what differs is attributed (``verify.attribution``): when a safe fix leaves
+   a difference, the original is built once more, without cache, and what differs between the
+   two original builds is nondeterministic, not the fix's; removals under the cache paths the
+   fixes declare are expected. Secret findings are checked layer by layer.
+5. The smoke run (``verify.smoke``): both images run their ENTRYPOINT/CMD (or each ``--run``
+   command) and their exit status and output are compared.
+6. ``rebuild_after``: blank text (newlines and spaces, harmless in source files, manifests
    and configuration; not in binary files) is appended to the context file, both
    Dockerfiles are rebuilt with the cache, and the steps that missed it are reported.
+
+Verdicts, first match wins: a changed build outcome; a changed smoke run (whatever the fixes'
+safety: no fix is meant to change what the image does); a filesystem a safe fix changed
+beyond nondeterminism and its declared caches.
 """
 from __future__ import annotations
 
@@ -32,12 +43,15 @@ from dockopt.model import build_model
 from dockopt.syntax import Document, parse
 from dockopt.verify.build import BuildResult
 from dockopt.verify.engine import DockerEngine
-from dockopt.verify.filesystem import DEFAULT_IGNORE, compare_filesystems
+from dockopt.verify.attribution import attribute, declared_caches
+from dockopt.verify.filesystem import DEFAULT_IGNORE, compare_filesystems, flatten
 from dockopt.verify.fixing import FixOutcome, VerifyError, plan_fixes, secret_rewrite
 from dockopt.verify.layermap import map_history, map_steps
+from dockopt.verify.outcome import compare_outcomes, step_failure
 from dockopt.verify.report import LOG_TAIL_LINES, CacheReport, CacheSide, ImageSide, SecretCheck, VerifyReport
 from dockopt.verify.saved_image import SavedImage
 from dockopt.verify.secret_proof import locate, secret_targets
+from dockopt.verify.smoke import DEFAULT_TIMEOUT, default_command_label, run_label, smoke_check
 
 EXIT_OK, EXIT_BUG, EXIT_ERROR = 0, 1, 2
 
@@ -54,6 +68,10 @@ class VerifyOptions:
     keep_images: bool = False  # tests run the fixed image afterwards; the CLI cleans up
     tag_prefix: str | None = None
     ignore: tuple[str, ...] = DEFAULT_IGNORE
+    # The smoke run: None runs the image's ENTRYPOINT/CMD; each tuple is one `--run` command.
+    run_commands: tuple[tuple[str, ...], ...] | None = None
+    run_timeout: float = DEFAULT_TIMEOUT
+    smoke: bool = True
 
 
 def choose_builder(requested: bool | None, documents: list[Document],
@@ -129,6 +147,8 @@ class _Run:
         side = ImageSide(role=role, tag=tag, built=result.ok, duration_s=result.duration_s, notes=list(result.notes))
         if not result.ok:
             side.log_tail = [line for line in result.log.splitlines() if line.strip()][-LOG_TAIL_LINES:]
+            text = dockerfile.read_text(encoding="utf-8", errors="surrogateescape")
+            side.failure = step_failure(result, text)
         return result, side
 
     def measure(self, side: ImageSide, text: str) -> SavedImage:
@@ -157,39 +177,100 @@ class _Run:
             fixes_applied=list(outcome.applied), unsafe_enabled=outcome.unsafe_enabled,
             findings=list(outcome.original.diagnostics), original=original,
             fixed_text=outcome.fixed_text, ignored_paths=tuple(options.ignore),
+            declared_caches=declared_caches(outcome.applied),
         )
         report.estimate_original, partial_original = outcome.estimate(outcome.original_text)
         report.estimate_fixed, partial_fixed = outcome.estimate(outcome.fixed_text)
         report.estimate_partial = partial_original or partial_fixed
-        if not original.built:
-            report.verdict, report.exit_code = "original-build-failed", EXIT_ERROR
-            report.problem = "the original Dockerfile does not build (see its log above); nothing to compare"
-            return report
         if same:
+            if not original.built:
+                where = original.failure.describe() if original.failure else "a step"
+                report.verdict, report.exit_code = "original-build-failed", EXIT_ERROR
+                report.problem = (f"the original Dockerfile does not build (it fails at {where}); no fix applies, "
+                                  "nothing to compare")
+                return report
             fixed = ImageSide("fixed", original.tag, True, 0.0,
                               notes=["no fix applies: the fixed image is the original"])
         else:
             _, fixed = self.build("fixed", fixed_df, no_cache=options.no_cache)
         report.fixed = fixed
-        if not fixed.built:
-            report.verdict, report.exit_code = "fixed-build-failed", EXIT_BUG
-            report.problem = ("this is a bug in dockopt: the original Dockerfile builds but the fixed one does not "
-                              f"(fixes applied: {_codes(report)})")
+        builds = compare_outcomes(original.failure if not original.built else None,
+                                  fixed.failure if not fixed.built else None, _codes(report))
+        if builds.verdict != "both-built":
+            report.verdict, report.problem = builds.verdict, builds.problem
+            report.exit_code = EXIT_ERROR if builds.verdict == "original-build-failed" else EXIT_BUG
             return report
         saved_original = self.measure(original, outcome.original_text)
         saved_fixed = saved_original if same else self.measure(fixed, outcome.fixed_text)
         if same:
             fixed.entries, fixed.size_bytes = original.entries, original.size_bytes
             fixed.layer_count = original.layer_count
-        report.fs_diff = compare_filesystems(saved_original, saved_fixed, options.ignore)
+        self.compare_files(report, saved_original, saved_fixed, original_df)
         self.check_secrets(report, saved_original, saved_fixed)
+        if not same:
+            self.smoke_run(report, saved_original)
         if edited is not None:
             report.cache = self.rebuild_after(edited, original_df, fixed_df, same)
+        self.judge(report)
+        return report
+
+    def compare_files(self, report: VerifyReport, saved_original: SavedImage, saved_fixed: SavedImage,
+                      original_df: Path) -> None:
+        """The filesystem difference, attributed; a second original build when it can matter."""
+        flat_original = flatten(saved_original)
+        flat_fixed = flat_original if saved_fixed is saved_original else flatten(saved_fixed)
+        diff = compare_filesystems(flat_original, flat_fixed, self.options.ignore)
+        split = attribute(diff, None, report.declared_caches)
+        safe_only = bool(self.outcome.applied) and self.outcome.only_safe_applied
+        if not split.by_fix.is_empty and safe_only:
+            # Measured, not guessed: does the original differ from itself the same way?
+            _, again = self.build("original-again", original_df, no_cache=True)
+            again.notes.append("the original built a second time, without cache, to measure nondeterminism")
+            report.original_again = again
+            if again.built:
+                saved_again = self.engine.save(again.tag, self.tmp / "save-original-again")
+                repeat = compare_filesystems(flat_original, flatten(saved_again), self.options.ignore)
+                report.repeat_diff_count = len(repeat.paths())
+                split = attribute(diff, repeat, report.declared_caches)
+        report.fs_diff = split.by_fix
+        report.fs_nondeterministic = split.nondeterministic
+        report.fs_declared_caches = split.declared_caches
+
+    def smoke_run(self, report: VerifyReport, saved_original: SavedImage) -> None:
+        options = self.options
+        assert report.fixed is not None
+        if not options.smoke:
+            report.smoke_skipped = "--no-run"
+            return
+        commands: list[tuple[tuple[str, ...] | None, str]]
+        if options.run_commands is None:
+            commands = [(None, default_command_label(saved_original.config))]
+        else:
+            commands = [(command, run_label(command)) for command in options.run_commands]
+        for command, label in commands:
+            report.smoke.append(smoke_check(self.engine, report.original.tag, report.fixed.tag, command, label,
+                                            options.run_timeout))
+
+    def judge(self, report: VerifyReport) -> None:
+        """The verdict once both images built (see the module docstring for the order)."""
+        outcome = self.outcome
+        changed_runs = [check for check in report.smoke if not check.equal]
+        if changed_runs:
+            first = changed_runs[0]
+            what = ", ".join(first.differs)
+            report.verdict, report.exit_code = "behaviour-changed", EXIT_BUG
+            lead = ("this is a bug in dockopt: a safe fix changed what the image does" if outcome.only_safe_applied
+                    else "the fixes change what the image does (unsafe fixes were applied: their messages say what "
+                         "might break)")
+            report.problem = (f"{lead}: {first.label} gives a different {what} "
+                              f"({first.original.status} before, {first.fixed.status} after; fixes applied: "
+                              f"{_codes(report)})")
+            return
+        assert report.fs_diff is not None
         if not report.fs_diff.is_empty and outcome.applied and outcome.only_safe_applied:
             report.verdict, report.exit_code = "safe-fix-changed-image", EXIT_BUG
             report.problem = ("this is a bug in dockopt: a safe fix changed the image "
                               f"({_codes(report)}); differing paths: {', '.join(report.fs_diff.paths()[:10])}")
-        return report
 
     def check_secrets(self, report: VerifyReport, saved_original: SavedImage, saved_fixed: SavedImage) -> None:
         outcome = self.outcome

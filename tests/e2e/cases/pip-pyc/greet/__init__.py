@@ -1,0 +1,1 @@
+"""A tiny package whose install writes several .pyc files."""

@@ -1,0 +1,5 @@
+from greet.words import GREETING
+
+
+def main() -> None:
+    print(f"{GREETING} from greet")
