@@ -19,8 +19,10 @@ measured saving, secrets in layers, and cache misses after an edit.
 - ``proves_recipe``: the DO401 split recipe this case proves (``dockopt.fixes.split.PROVEN_RECIPES``):
   the applied DO401 fix must be that recipe's split, and the fixed image must build and run.
 - ``[fixes]`` ``applied`` (exact codes, in order of application) or ``applied_any``.
-- ``[image]`` ``filesystem_equal`` (or ``differs_only_under``: prefixes that hold every
-  difference, e.g. the caches an unsafe cleanup removes), ``layers_before``/``layers_after`` (``docker inspect``
+- ``[image]`` ``filesystem_equal`` (equal once nondeterminism and the removals under the
+  caches the fixes declare are set aside; or ``differs_only_under``: prefixes that hold every
+  difference, e.g. the caches an unsafe cleanup removes), ``declared_caches`` (exactly the
+  cache paths the applied fixes declare, and something was removed there), ``layers_before``/``layers_after`` (``docker inspect``
   layer counts, base image included), ``saved_bytes`` (exact), ``run`` + ``stdout_contains``
   (run the fixed image).
 - ``[estimate]`` ``tolerance`` (relative; dockopt's simulated saving and the first ``~size``
@@ -246,6 +248,9 @@ def test_final_filesystem(case: Verified) -> None:
         assert not outside, diff.summary()
     elif image.get("filesystem_equal", True):
         assert diff.is_empty, diff.summary()
+    if "declared_caches" in image:
+        assert case.report.declared_caches == tuple(image["declared_caches"])
+        assert case.report.fs_declared_caches is not None and case.report.fs_declared_caches.removed
     else:
         assert not diff.is_empty
     assert tuple(case.report.ignored_paths) == (
