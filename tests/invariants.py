@@ -17,10 +17,16 @@ The invariants, per fix mode (``safe``, ``unsafe``):
   not change a byte that is not whitespace). An instruction counts as edited when its
   text no longer occurs among the fixed document's instructions;
 - ``filesystem`` (safe fixes only): the simulated final filesystem is the same, see
-  ``final_filesystem``, except the caches the applied fixes declare (``Fix.removes_caches``).
+  ``final_filesystem``, except the caches the applied fixes declare (``Fix.removes_caches``);
+- ``trace-disproven`` / ``trace-unprovable`` / ``trace-error``: the trace harness
+  (``tests/trace``) runs the original and the fixed build with every command stubbed, in
+  every failure scenario, under dash and bash, and finds a difference / cannot prove them
+  equivalent (the reason says why) / fails itself. Counted per mode; which of them fail a
+  test is decided in ``test_corpus_invariants.py``. ``DOCKOPT_TRACE=0`` skips the proofs.
 """
 from __future__ import annotations
 
+import os
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -37,13 +43,20 @@ from dockopt.layers import simulate
 from dockopt.model import build_model
 from dockopt.syntax import parse
 from dockopt.syntax.validate import validate
+from tests.trace import prove
+
+TRACE = os.environ.get("DOCKOPT_TRACE", "1") != "0"
+# Until the merge/append primitive is equivalent by construction (issue 14), a safe fix the
+# harness disproves is an expected failure; DOCKOPT_TRACE_STRICT=1 makes it fail the run.
+STRICT_TRACE = os.environ.get("DOCKOPT_TRACE_STRICT") == "1"
 
 ALL_CODES = frozenset(all_rules())
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    invariant: str  # "crash", "idempotent", "reparse", "untouched", "comments", "kept-text", "filesystem"
+    invariant: str  # "crash", "idempotent", "reparse", "untouched", "comments", "kept-text", "filesystem",
+    # "trace-disproven", "trace-unprovable", "trace-error"
     mode: str  # "lint", "safe", "unsafe"
     path: str
     detail: str
@@ -143,7 +156,8 @@ def _first_difference(a: str, b: str) -> str:
     return f"{len(a.splitlines())} lines -> {len(b.splitlines())} lines"
 
 
-def _check_fix(result: FileResult, mode: str, text: str, base: LintResult, run: Callable[[str], LintResult]) -> None:
+def _check_fix(result: FileResult, mode: str, text: str, base: LintResult, run: Callable[[str], LintResult],
+               trace: bool = False) -> None:
     unsafe = mode == "unsafe"
     fixed = fix_text(text, run, unsafe=unsafe)
 
@@ -161,11 +175,11 @@ def _check_fix(result: FileResult, mode: str, text: str, base: LintResult, run: 
         return
     result.counts[f"{mode}: files changed"] += 1
     result.counts[f"{mode}: fixes applied"] += len(fixed.applied)
-    _check_fixed_text(result, problem, text, fixed, run, unsafe)
+    _check_fixed_text(result, problem, text, fixed, run, unsafe, trace)
 
 
 def _check_fixed_text(result: FileResult, problem: Callable[[str, str], None], text: str, fixed: FixResult,
-                      run: Callable[[str], LintResult], unsafe: bool) -> None:
+                      run: Callable[[str], LintResult], unsafe: bool, trace: bool) -> None:
     codes = ",".join(sorted({d.code for d in fixed.applied}))
     document = parse(fixed.text)
     errors = document.errors
@@ -186,6 +200,8 @@ def _check_fixed_text(result: FileResult, problem: Callable[[str, str], None], t
     lost = _missing(kept_lines(text, fixed.text), Counter(_squeeze(line) for line in lines(fixed.text)))
     if lost:
         problem("kept-text", f"[{codes}] lines outside the edited instructions changed: {lost}")
+    if trace and TRACE:
+        _check_trace(result, problem, "unsafe" if unsafe else "safe", text, fixed, codes)
     if not unsafe:
         before, after = final_filesystem(text), final_filesystem(fixed.text)
         if before != after:
@@ -196,6 +212,22 @@ def _check_fixed_text(result: FileResult, problem: Callable[[str, str], None], t
             new = sorted((after or frozenset()) - (before or frozenset()))[:3]
             if gone or new or before is None or after is None:
                 problem("filesystem", f"[{codes}] simulated final filesystem differs: gone {gone}, new {new}")
+
+
+def _check_trace(result: FileResult, problem: Callable[[str, str], None], mode: str, text: str, fixed: FixResult,
+                 codes: str) -> None:
+    """Prove the fixed text with the trace harness; count files and fixes by verdict."""
+    try:
+        verdict = prove(text, fixed.text)
+    except Exception:  # noqa: BLE001 - a harness bug is reported as such, not as a dockopt crash
+        problem("trace-error", f"[{codes}] {traceback.format_exc(limit=-4)}")
+        return
+    result.counts[f"{mode}: trace {verdict.status} (files)"] += 1
+    result.counts[f"{mode}: trace {verdict.status} (fixes)"] += len(fixed.applied)
+    if verdict.status == "unprovable":
+        result.counts[f"{mode}: trace unprovable: {verdict.category}"] += 1
+    if verdict.status != "proven":
+        problem(f"trace-{verdict.status}", f"[{codes}] {verdict.reason}")
 
 
 def check_file(path: Path) -> FileResult:
@@ -215,8 +247,9 @@ def text_linter() -> Callable[[str], LintResult]:
 
 
 def check_text(text: str, display: str, make_linter: Callable[[], Callable[[str], LintResult]] = text_linter,
-               ) -> FileResult:
-    """Every invariant on one text; never raises. ``make_linter`` is called inside the guard."""
+               trace_modes: tuple[str, ...] = ("safe", "unsafe")) -> FileResult:
+    """Every invariant on one text; never raises. ``make_linter`` is called inside the guard.
+    ``trace_modes``: the fix modes whose result the trace harness proves."""
     result = FileResult(display)
     mode = "lint"
     try:
@@ -227,7 +260,7 @@ def check_text(text: str, display: str, make_linter: Callable[[], Callable[[str]
         if base.document.errors:
             result.counts["syntax errors (never fixed)"] += 1
         for mode in ("safe", "unsafe"):
-            _check_fix(result, mode, text, base, run)
+            _check_fix(result, mode, text, base, run, trace=mode in trace_modes)
     except Exception:  # noqa: BLE001 - the invariant under test: dockopt never raises
         result.problems.append(Problem("crash", mode, display, traceback.format_exc(limit=-6)))
     return result

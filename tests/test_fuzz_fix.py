@@ -3,8 +3,9 @@
 For every input, ``dockopt fix`` (safe fixes, then safe and unsafe ones) must: never raise;
 produce a text that parses; be idempotent; keep every comment line and every non-blank
 byte outside the instructions it edited; leave a text with no applicable fix byte for byte
-alone; and, for safe fixes, keep the simulated final filesystem. These are the corpus
-invariants of ``tests/invariants.py``, here on inputs built to give the fixers work
+alone; for safe fixes, keep the simulated final filesystem; and the trace harness
+(``tests/trace``) must not disprove a safe fix (unprovable ones are counted, see
+``test_generated_files_give_the_fixers_work``). These are the corpus invariants of ``tests/invariants.py``, here on inputs built to give the fixers work
 (``tests/fix_strategies.py``) and on damaged corpus files. ``DOCKOPT_FUZZ_EXAMPLES``
 multiplies the number of examples, as for the parser's properties.
 """
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 
 from tests import strategies as gen
 from tests.fix_strategies import fixable_dockerfiles
-from tests.invariants import check_text
+from tests.invariants import STRICT_TRACE, TRACE, check_text
+from tests.trace import unavailable
 
 FACTOR = float(os.environ.get("DOCKOPT_FUZZ_EXAMPLES", "1"))
 FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -29,10 +31,16 @@ FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCh
 SEEN: Counter[str] = Counter()
 
 
+# Trace verdicts that are not failures here: a fix the harness cannot run is counted, not
+# failed; a disproven safe fix fails once the merge rewrite lands (DOCKOPT_TRACE_STRICT=1).
+TOLERATED = {"trace-unprovable"} | (set() if STRICT_TRACE else {"trace-disproven"})
+
+
 def assert_invariants(text: str) -> None:
-    result = check_text(text, "<generated>")
+    result = check_text(text, "<generated>", trace_modes=("safe",))
     SEEN.update(result.counts)
-    assert not result.problems, "\n".join(str(p) for p in result.problems) + f"\n--- input ---\n{text!r}"
+    problems = [p for p in result.problems if p.invariant not in TOLERATED]
+    assert not problems, "\n".join(str(p) for p in problems) + f"\n--- input ---\n{text!r}"
 
 
 @settings(max_examples=max(1, int(300 * FACTOR)), **FUZZ)
@@ -53,3 +61,10 @@ def test_generated_files_give_the_fixers_work() -> None:
         test_fix_invariants_on_generated_files()
     assert SEEN["safe: files changed"] >= 20, SEEN
     assert SEEN["unsafe: files changed"] >= 40, SEEN
+    if TRACE and not unavailable():
+        print("\n[trace] generated files, safe fixes: " + ", ".join(
+            f"{k.split(': ', 1)[1]} {v}" for k, v in sorted(SEEN.items()) if k.startswith("safe: trace")))
+        # The harness really runs the generated builds: most safe fixes get a verdict other
+        # than "unprovable" (a harness that could run nothing would prove nothing).
+        decided = SEEN["safe: trace proven (files)"] + SEEN["safe: trace disproven (files)"]
+        assert decided >= 0.5 * SEEN["safe: files changed"], SEEN

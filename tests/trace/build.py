@@ -249,7 +249,8 @@ def layout(*plans: Plan) -> tuple[Layout, frozenset[str]]:
             for step in stage.steps:
                 if isinstance(step, RunStep):
                     _scan(step, names, paths, relative, dirs, files, everything)
-    return Layout(frozenset(names), frozenset(paths), frozenset(dirs), frozenset(files)), frozenset(relative)
+    return (Layout(frozenset(names), frozenset(paths), frozenset(dirs), frozenset(files), frozenset(relative)),
+            frozenset(relative))
 
 
 def _scan(step: RunStep, names: set[str], paths: set[str], relative: set[str], dirs: set[str], files: set[str],

@@ -3,11 +3,12 @@
 ``prove(original, fixed)`` builds both Dockerfiles in the sandbox (``build.py`` says what a
 build runs, ``sandbox.py`` how) under each shell in ``SHELLS`` as /bin/sh, in scenarios:
 
-1. every command succeeds (run twice on the original: a trace that differs between two runs
-   of the same build, e.g. a race between background jobs, proves nothing);
+1. every command succeeds;
 2. for each invocation of the original's all-succeed trace — identified by argv, working
    directory and occurrence index, so the same invocation fails on both sides — that
-   invocation exits 1 (and 100 for the invocations of the instructions the fix changed).
+   invocation exits non-zero: 1, or inside the instructions the fix changed 1 and 100 in
+   turn (a script that tells exit statuses apart, ``|| [ $? -eq 100 ]``, meets both; a
+   scenario per status and invocation would double the run time for little).
 
 Equivalent means: in every scenario, the same command trace — per invocation the stage,
 argv, working directory, umask, environment, USER and exit status, with the declared cache
@@ -16,11 +17,18 @@ and the same outcome (the build succeeds, or fails with the same exit status); i
 all-succeed scenario also the same files at the end of every stage (what redirections and
 ``mkdir`` wrote; declared cache directories excepted).
 
+A difference is confirmed by building both sides of that scenario again: a trace that
+changes between two builds of the same file (a race between background jobs) proves nothing,
+and the fix is unprovable instead.
+
 Scenario caps (so the corpus run fits CI): invocations inside the instructions both files
 start with identically (the common prefix) are not made to fail — both sides run the same
-deterministic steps up to them, so they fail the same way by construction; of the rest at
-most ``MAX_FAILURES`` per shell are made to fail, those of the changed instructions first,
-the others spread evenly.
+deterministic steps up to them, so they fail the same way by construction; nor those in the
+steps both files end with identically (the common tail: same argv, environment, directory,
+user, COPY/WORKDIR, stage structure) when both all-succeed builds enter that tail with the
+same files (every file, stub and cache included) — from the same state the same steps run
+the same in every scenario. Of the rest at most ``MAX_FAILURES`` per shell are made to fail,
+those of the changed instructions first, the others spread evenly.
 
 A build the harness cannot run (``build.Unprovable``), a RUN that times out or floods the
 trace, a nondeterministic trace, or an original whose all-succeed build stops at a gap of
@@ -34,10 +42,11 @@ import difflib
 import functools
 import hashlib
 import os
+import posixpath
 import re
 import shlex
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tests.trace import declared, sandbox
@@ -45,9 +54,9 @@ from tests.trace.build import CopyStep, DirStep, Plan, RunStep, Unprovable, layo
 from tests.trace.sandbox import Layout, Record
 
 SHELLS = ("dash", "bash")
+MAX_GAP_FILLS = 12  # gaps of the stub world filled before giving up (see fill_gap)
 MAX_FAILURES = 60  # failing-invocation scenarios per shell (x2 for changed instructions' 100)
-CHANGED_STATUSES = (1, 100)
-OTHER_STATUSES = (1,)
+FAIL_STATUSES = (1, 100)  # the failing invocations of the changed instructions take these in turn
 
 Key = tuple[str, tuple[str, ...], str]  # path, args without cache flags, cwd
 
@@ -101,6 +110,7 @@ class Event:
     env: tuple[str, ...]
     user: str
     status: int
+    piped: tuple[bool, bool]  # stdin, stdout a pipe (a pipeline member, a command substitution)
 
     def __str__(self) -> str:
         return f"`{_command(self.path, self.args)}` in {self.cwd} (stage {self.stage}, exit {self.status})"
@@ -123,6 +133,7 @@ class Outcome:
     result: tuple[object, ...] = ("ok",)
     stop: str = ""  # the stopping RUN's line and the shell's last error line
     gap: str = ""  # the stop is a gap of the stub world
+    gap_cwd: str = ""  # where the shell probably was then (the last invocation's directory)
     problem: str = ""  # timeout / trace overflow: nothing can be concluded
     files: dict[int, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
@@ -149,9 +160,51 @@ def _gap(stderr: str) -> str:
     return ""
 
 
+# A gap's missing path, from dash's and bash's messages: (is a directory, path).
+_MISSING = (
+    (True, re.compile(r"cd: can't cd to (.+)$")),
+    (True, re.compile(r"cd: (.+): No such file or directory$")),
+    (False, re.compile(r"cannot create (.+): Directory nonexistent$")),
+    (False, re.compile(r"cannot open (.+): No such file$")),
+    (False, re.compile(r"line \d+: (.+): (?:No such file or directory|command not found)$")),
+    (False, re.compile(r"\d+: (.+): not found$")),
+)
+
+
+def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
+    """The stub world with the gap the original stopped at filled (the missing directory, or a
+    stub file for a missing command, sourced script or redirect target), or None when the gap
+    names nothing to create or was filled already. Both sides then start from the same,
+    richer world: a directory a tarball would have made (``cd git-2.43.2``), a ``./configure``
+    from an archive, a sourced ``/etc/apache2/envvars``. Relative paths are taken from the
+    directory of the last invocation before the stop, where the shell most likely was."""
+    for is_dir, pattern in _MISSING:
+        match = pattern.search(outcome.gap)
+        if not match:
+            continue
+        written = match.group(1).strip()
+        if written.startswith(("cannot create ", ".: ")):
+            written = written.split(" ", 2)[-1]
+        if not written or "$" in written or any(c in written for c in "*?[\n"):
+            return None
+        if is_dir:
+            path = posixpath.normpath(posixpath.join(outcome.gap_cwd, written))
+            return None if path in initial.dirs else replace(initial, dirs=initial.dirs | {path})
+        if "/" not in written:
+            return None if written in initial.names else replace(initial, names=initial.names | {written})
+        path = posixpath.normpath(posixpath.join(outcome.gap_cwd, written))
+        if "cannot create" in outcome.gap:
+            parent = posixpath.dirname(path)
+            return None if parent in initial.dirs else replace(initial, dirs=initial.dirs | {parent})
+        return None if path in initial.paths else replace(initial, paths=initial.paths | {path})
+    return None
+
+
 def _canonical(records: tuple[Record, ...]) -> list[Record]:
-    """Members of one pipeline (connected through pipe inodes) run concurrently and record in
-    any order: sort each such group, at the position of its first member."""
+    """Commands that run concurrently record in any order: the members of one pipeline
+    (connected through pipe inodes) and the command substitutions a member runs before it
+    becomes its command (``ldd "$(php -r ...)" | awk``: php's parent is the process that then
+    runs ldd). Each such group is sorted, at the position of its first member."""
     parent = list(range(len(records)))
 
     def find(i: int) -> int:
@@ -160,14 +213,19 @@ def _canonical(records: tuple[Record, ...]) -> list[Record]:
             i = parent[i]
         return i
 
-    by_pipe: dict[int, int] = {}
+    first_with_pipe: dict[int, int] = {}
+    by_pid = {record.pid: i for i, record in enumerate(records)}
     for i, record in enumerate(records):
         for pipe in (record.stdin_pipe, record.stdout_pipe):
-            if pipe:
-                if pipe in by_pipe:
-                    parent[find(i)] = find(by_pipe[pipe])
-                else:
-                    by_pipe[pipe] = i
+            if pipe and pipe in first_with_pipe:
+                parent[find(i)] = find(first_with_pipe[pipe])
+            elif pipe:
+                first_with_pipe[pipe] = i
+        # A command substitution (its output a pipe) run by a pipeline member's process
+        # before that process became the member's command.
+        member = by_pid.get(record.ppid)
+        if member is not None and record.stdout_pipe and (records[member].stdin_pipe or records[member].stdout_pipe):
+            parent[find(i)] = find(member)
     groups: dict[int, list[Record]] = {}
     for i, record in enumerate(records):
         groups.setdefault(find(i), []).append(record)
@@ -178,17 +236,20 @@ def _canonical(records: tuple[Record, ...]) -> list[Record]:
     return ordered
 
 
-def _snapshot(root: Path) -> frozenset[tuple[str, str]]:
-    """The files a build left: path and content digest (store files and caches excepted)."""
+def _snapshot(root: Path, full: bool = False) -> frozenset[tuple[str, str]]:
+    """The files a build left: path and content digest. Store files, declared cache
+    directories and the harness's stub files are left out, unless ``full`` (everything a
+    later step could observe: the state from which the rest of a build runs)."""
     inodes = sandbox.store().inodes
     skip_top = {"proc", "dev", ".trace", "sys"}
-    caches = tuple(d.lstrip("/") for d in declared.CACHE_DIRS)
+    caches = () if full else tuple(d.lstrip("/") for d in declared.CACHE_DIRS)
     out: set[tuple[str, str]] = set()
     for directory, dirs, files in os.walk(root):
         rel_dir = os.path.relpath(directory, root)
         if rel_dir == ".":
             dirs[:] = [d for d in dirs if d not in skip_top]
-        dirs[:] = [d for d in dirs if not os.path.join(rel_dir, d).lstrip("./").startswith(caches)]
+        if caches:
+            dirs[:] = [d for d in dirs if not os.path.normpath(os.path.join(rel_dir, d)).startswith(caches)]
         for name in dirs:
             out.add((os.path.join(rel_dir, name), "dir"))
         for name in files:
@@ -201,7 +262,7 @@ def _snapshot(root: Path) -> frozenset[tuple[str, str]]:
             else:
                 with open(path, "rb") as handle:
                     content = handle.read()
-                if content == sandbox.STUB_FILE:
+                if content == sandbox.STUB_FILE and not full:
                     continue  # the harness's stubs and placeholders (a COPY's file), not the build's output
                 digest = hashlib.sha256(content).hexdigest()[:16]
             out.add((os.path.join(rel_dir, name), digest))
@@ -308,13 +369,15 @@ def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, p
     for record in _canonical(result.records):
         if not declared.is_cache_command(record.path, record.args, record.cwd):
             outcome.events.append(Event(stage, record.path, declared.without_cache_flags(record.path, record.args),
-                                        record.cwd, record.umask, record.env, step.user, record.status))
+                                        record.cwd, record.umask, record.env, step.user, record.status,
+                                        (bool(record.stdin_pipe), bool(record.stdout_pipe))))
     if result.status == 0:
         return False
     outcome.result = ("failed", result.status)
     last = result.stderr.strip().splitlines()[-1:] or [""]
     outcome.stop = f"line {step.line}: {last[0][:160]}"
     outcome.gap = _gap(result.stderr)
+    outcome.gap_cwd = result.records[-1].cwd if result.records else step.cwd
     return True
 
 
@@ -336,6 +399,8 @@ def difference(original: Outcome, fixed: Outcome) -> str:
                 return f"invocation {i + 1}: {a} exits {a.status} in the original, {b.status} in the fixed file"
             if a.umask != b.umask:
                 return f"invocation {i + 1}: {a} runs with umask {a.umask}, in the fixed file {b.umask}"
+            if a.piped != b.piped:
+                return f"invocation {i + 1}: {a} reads/writes a pipe {a.piped} in the original, {b.piped} in the fixed"
             if a.user != b.user:
                 return f"invocation {i + 1}: {a} runs as {a.user}, in the fixed file as {b.user}"
             only_a, only_b = sorted(set(a.env) - set(b.env)), sorted(set(b.env) - set(a.env))
@@ -371,15 +436,17 @@ def _changed(original: Plan, fixed: Plan) -> tuple[int, set[int]]:
     return prefix, changed
 
 
-def failures(outcome: Outcome, prefix: int, changed: set[int], limit: int = MAX_FAILURES) -> list[Failure]:
-    """The failing-invocation scenarios for one shell (see the module docstring for the cap)."""
+def failures(outcome: Outcome, prefix: int, changed: set[int], limit: int = MAX_FAILURES,
+             settled: frozenset[Position] = frozenset()) -> list[Failure]:
+    """The failing-invocation scenarios for one shell (see the module docstring for the cap);
+    none in the RUNs at ``settled`` positions (a common tail reached from the same state)."""
     occurrences: Counter[Key] = Counter()
     near: list[tuple[Key, int]] = []
     far: list[tuple[Key, int]] = []
     for call in outcome.calls:
         occurrence = occurrences[call.key]
         occurrences[call.key] += 1
-        if call.cache or call.index < prefix:
+        if call.cache or call.index < prefix or call.position in settled:
             continue
         (near if call.index in changed else far).append((call.key, occurrence))
     chosen = near[:limit]
@@ -388,8 +455,8 @@ def failures(outcome: Outcome, prefix: int, changed: set[int], limit: int = MAX_
         step = max(1, len(far) / room)
         chosen += [far[int(i * step)] for i in range(min(room, len(far)))]
     near_set = set(near)
-    return [Failure(key, occurrence, status) for key, occurrence in chosen
-            for status in (CHANGED_STATUSES if (key, occurrence) in near_set else OTHER_STATUSES)]
+    return [Failure(key, occurrence, FAIL_STATUSES[i % len(FAIL_STATUSES)] if (key, occurrence) in near_set else 1)
+            for i, (key, occurrence) in enumerate(chosen)]
 
 
 def _position(outcome: Outcome, failure: Failure) -> Position | None:
@@ -401,6 +468,45 @@ def _position(outcome: Outcome, failure: Failure) -> Position | None:
                 return call.position
             nth += 1
     return None
+
+
+def _tail(a: Plan, b: Plan) -> tuple[list[Position], list[Position]]:
+    """The RUN positions of the longest common tail of the two builds: the same steps (argv,
+    environment, directory, user; the same COPY/WORKDIR; the same stage structure) to the end."""
+    def flat(build: Plan) -> list[tuple[object, Position | None]]:
+        out: list[tuple[object, Position | None]] = []
+        for stage_pos, stage in enumerate(build.stages):
+            out.append((("FROM", stage.index, stage.base), None))
+            for step_pos, step in enumerate(stage.steps):
+                if isinstance(step, RunStep):
+                    out.append((("RUN", step.argv, step.env, step.cwd, step.user), (stage_pos, step_pos)))
+                elif isinstance(step, DirStep):
+                    out.append((("DIR", step.path), None))
+                else:
+                    out.append((("COPY", step.dest, step.sources, step.into_dir), None))
+        return out
+
+    fa, fb = flat(a), flat(b)
+    n = 0
+    while n < min(len(fa), len(fb)) and fa[-1 - n][0] == fb[-1 - n][0]:
+        n += 1
+    tail_a = [p for _, p in fa[len(fa) - n:] if p is not None]
+    tail_b = [p for _, p in fb[len(fb) - n:] if p is not None]
+    return tail_a, tail_b
+
+
+def _same_state(a: State | None, b: State | None) -> bool:
+    """Whether two paused builds would run the rest of a common tail identically."""
+    if a is None or b is None or set(a.roots) != set(b.roots):
+        return False
+    return all(_snapshot(a.roots[k], full=True) == _snapshot(b.roots[k], full=True) for k in a.roots)
+
+
+def _resume_points(build: Plan, prefix: int) -> frozenset[Position]:
+    """The RUNs where a scenario's failure can happen: those after the common prefix."""
+    return frozenset((stage_pos, step_pos) for stage_pos, stage in enumerate(build.stages)
+                     for step_pos, step in enumerate(stage.steps)
+                     if isinstance(step, RunStep) and step.index >= prefix)
 
 
 def prove(original_text: str, fixed_text: str, *, shells: tuple[str, ...] = SHELLS,
@@ -417,48 +523,60 @@ def prove(original_text: str, fixed_text: str, *, shells: tuple[str, ...] = SHEL
         return Verdict("unprovable", str(why), _category(str(why)))
     initial, relative = layout(original, fixed)
     prefix, changed = _changed(original, fixed)
+    verdict = None
+    for _ in range(MAX_GAP_FILLS + 1):
+        verdict = _prove_in(original, fixed, initial, relative, prefix, changed, shells, max_failures)
+        if not isinstance(verdict, Layout):
+            return verdict
+        initial = verdict
+    return Verdict("unprovable", f"still stops at a gap of the stub world after {MAX_GAP_FILLS} fills", "gap: too many")
+
+
+def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[str], prefix: int, changed: set[int],
+              shells: tuple[str, ...], max_failures: int) -> Verdict | Layout:
+    """``prove`` in one stub world; a richer world (``fill_gap``) when the original stops at a gap."""
     scenarios = 0
     for shell in shells:
         build = functools.partial(execute, initial=initial, relative=relative, shell=shell)
-        base, _ = build(original, snapshot=True)
-        other, _ = build(fixed, snapshot=True)
-        scenarios += 1
-        if base.problem or other.problem:
-            return Verdict("unprovable", base.problem or other.problem, "timeout or flood", scenarios)
-        found = difference(base, other)
-        if found:
-            return Verdict("disproven", f"under {shell}, all commands succeeding: {found}", "disproven", scenarios)
-        chosen = failures(base, prefix, changed, max_failures)
-        # Run both again, saving the state before each RUN where a scenario's failure happens:
-        # a scenario is the all-succeed build up to that RUN (the stubs are deterministic, which
-        # these second runs check), so it resumes there instead of rebuilding the prefix.
-        at_a = {f: _position(base, f) for f in chosen}
-        at_b = {f: _position(other, f) for f in chosen}
-        again, saved_a = build(original, snapshot=True, save=frozenset(p for p in at_a.values() if p))
-        other_again, saved_b = build(fixed, snapshot=True, save=frozenset(p for p in at_b.values() if p))
+        # The all-succeed builds save their state before each RUN after the common prefix: a
+        # failure scenario is the all-succeed build up to the RUN where its invocation fails
+        # (the stubs are deterministic), so it resumes there instead of rebuilding the prefix.
+        base, saved_a = build(original, snapshot=True, save=_resume_points(original, prefix))
+        if base.gap and (filled := fill_gap(base, initial)) is not None:
+            for state in saved_a.values():
+                state.remove()
+            return filled
+        other, saved_b = build(fixed, snapshot=True, save=_resume_points(fixed, prefix))
         try:
-            for first, second, side in ((base, again, "original"), (other, other_again, "fixed file")):
-                if second.problem or difference(first, second):
-                    return Verdict("unprovable", f"under {shell} the {side}'s trace is not deterministic: "
-                                   f"{second.problem or difference(first, second)}", "nondeterministic", scenarios)
+            scenarios += 1
+            verdict = _compare(build, original, fixed, base, other, None, shell, scenarios)
+            if verdict is not None:
+                return verdict
+            # A common tail (the same steps to the end) entered from the same state runs the same
+            # in every scenario whose failure lies in it: no need to run those.
+            tail_a, tail_b = _tail(original, fixed)
+            settled = frozenset(tail_a) if tail_a and _same_state(saved_a.get(tail_a[0]), saved_b.get(tail_b[0])) \
+                else frozenset()
+            chosen = failures(base, prefix, changed, max_failures, settled)
+            at_a = {f: _position(base, f) for f in chosen}
+            at_b = {f: _position(other, f) for f in chosen}
             # The last scenario resuming from a saved state uses it up instead of copying it.
             last_a = {at_a[f]: f for f in chosen}
             last_b = {at_b[f]: f for f in chosen}
             for failure in chosen:
+                consume_a, consume_b = last_a[at_a[failure]] is failure, last_b[at_b[failure]] is failure
                 a, _ = build(original, failure=failure, start=saved_a.get(at_a[failure]),  # type: ignore[arg-type]
-                             consume=last_a[at_a[failure]] is failure)
+                             consume=consume_a)
                 b, _ = build(fixed, failure=failure, start=saved_b.get(at_b[failure]),  # type: ignore[arg-type]
-                             consume=last_b[at_b[failure]] is failure)
-                if last_a[at_a[failure]] is failure:
+                             consume=consume_b)
+                if consume_a:
                     saved_a.pop(at_a[failure], None)  # type: ignore[arg-type]
-                if last_b[at_b[failure]] is failure:
+                if consume_b:
                     saved_b.pop(at_b[failure], None)  # type: ignore[arg-type]
                 scenarios += 1
-                if a.problem or b.problem:
-                    return Verdict("unprovable", a.problem or b.problem, "timeout or flood", scenarios)
-                found = difference(a, b)
-                if found:
-                    return Verdict("disproven", f"under {shell}, when {failure}: {found}", "disproven", scenarios)
+                verdict = _compare(build, original, fixed, a, b, failure, shell, scenarios)
+                if verdict is not None:
+                    return verdict
         finally:
             for state in (*saved_a.values(), *saved_b.values()):
                 state.remove()
@@ -466,6 +584,26 @@ def prove(original_text: str, fixed_text: str, *, shells: tuple[str, ...] = SHEL
             return Verdict("unprovable", f"under {shell} the original stops at a gap of the stub world: {base.stop}",
                            "gap: " + _gap_class(base.gap), scenarios)
     return Verdict("proven", f"{scenarios} scenarios under {', '.join(shells)}", "proven", scenarios)
+
+
+def _compare(build: functools.partial[tuple[Outcome, dict[Position, State]]], original: Plan, fixed: Plan,
+             a: Outcome, b: Outcome, failure: Failure | None, shell: str, scenarios: int) -> Verdict | None:
+    """None when the two builds agree; else the verdict. A difference is confirmed by building
+    both sides again from scratch: if either side's trace changes between two builds, the
+    difference proves nothing (a race between background jobs, say) and the fix is unprovable."""
+    if a.problem or b.problem:
+        return Verdict("unprovable", a.problem or b.problem, "timeout or flood", scenarios)
+    found = difference(a, b)
+    if not found:
+        return None
+    snapshot = failure is None
+    for plan_, first, side in ((original, a, "original"), (fixed, b, "fixed file")):
+        second, _ = build(plan_, failure=failure, snapshot=snapshot)
+        if second.problem or difference(first, second):
+            return Verdict("unprovable", f"under {shell} the {side}'s trace is not deterministic: "
+                           f"{second.problem or difference(first, second)}", "nondeterministic", scenarios)
+    when = f"when {failure}" if failure else "all commands succeeding"
+    return Verdict("disproven", f"under {shell}, {when}: {found}", "disproven", scenarios)
 
 
 def _gap_class(line: str) -> str:

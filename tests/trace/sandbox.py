@@ -45,6 +45,8 @@ class Record:
     umask: str
     stdin_pipe: int
     stdout_pipe: int
+    pid: int
+    ppid: int
     env: tuple[str, ...]
 
 
@@ -80,11 +82,12 @@ def parse_log(data: bytes) -> list[Record]:
         path = take()
         args = tuple(take() for _ in range(int(take())))
         cwd, umask, stdin_pipe, stdout_pipe = take(), take(), int(take()), int(take())
+        pid, ppid = int(take()), int(take())
         env = tuple(sorted(take() for _ in range(int(take()))))
         if data[pos : pos + 1] != b"\n":
             raise ValueError("corrupt trace log")
         pos += 1
-        records.append(Record(status, path, args, cwd, umask, stdin_pipe, stdout_pipe, env))
+        records.append(Record(status, path, args, cwd, umask, stdin_pipe, stdout_pipe, pid, ppid, env))
     return records
 
 
@@ -200,6 +203,7 @@ class Layout:
     paths: frozenset[str] = frozenset()  # absolute command paths: a stub there
     dirs: frozenset[str] = frozenset()  # directories the scripts cd into and nothing creates
     files: frozenset[str] = frozenset()  # files the scripts source (``. /etc/x``)
+    relative: frozenset[str] = frozenset()  # relative command paths (./configure): a stub in each of dirs
 
 
 REAL_PROGRAMS = frozenset({"sh", "bash", "dash", "ash"})
@@ -255,7 +259,12 @@ def new_root(layout: Layout, shell: str) -> Path:
         os.symlink(f"/proc/self/fd/{fd}", root / "dev" / name)
     os.symlink("/proc/self/fd", root / "dev/fd")
     for directory in sorted(layout.dirs):
-        (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        try:
+            (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            continue
+        for command in layout.relative:
+            place_stub(root, os.path.normpath(os.path.join(directory, command)))
     bin_dir = root / "usr/bin"
     for name in layout.names:
         if name not in REAL_PROGRAMS and not os.path.lexists(bin_dir / name):
@@ -297,6 +306,12 @@ def remove_root(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _unshare() -> str:
+    # Absolute: the RUN's own PATH (an ENV PATH) is what the child gets, not the host's.
+    return shutil.which("unshare") or "unshare"
+
+
 def run(root: Path, argv: list[str], env: dict[str, str], cwd: str, *, fail: bytes | None = None,
         seen: int = 0, timeout: float = RUN_TIMEOUT) -> RunResult:
     """Run ``argv`` (a shell or an exec-form command) in ``root`` as one RUN; its stub records.
@@ -312,7 +327,7 @@ def run(root: Path, argv: list[str], env: dict[str, str], cwd: str, *, fail: byt
     else:
         for name in ("fail", "count"):
             (trace / name).unlink(missing_ok=True)
-    command = ["unshare", "--pid", "--net", "--fork", "--kill-child", "--mount-proc=/proc",
+    command = [_unshare(), "--pid", "--net", "--fork", "--kill-child", "--mount-proc=/proc",
                f"--root={root}", f"--wd={cwd}", *argv]
     timed_out = False
     try:

@@ -13,7 +13,7 @@
  *   3. appends one record to /.trace/log (a single write: concurrent pipeline members do not
  *      interleave) and exits.
  * A record is a sequence of "LEN:BYTES" fields ended by "\n": status, path, argc, args...,
- * cwd, umask, stdin pipe inode, stdout pipe inode, envc, NAME=VALUE...
+ * cwd, umask, stdin pipe inode, stdout pipe inode, pid, parent pid, envc, NAME=VALUE...
  * The policy (which flags are cache flags, which packages own which binaries) is written by
  * the Python side; this file is only the mechanism.  It must stay free of output on stdout.
  */
@@ -449,6 +449,8 @@ int main(int argc, char **argv) {
     sfield(&rec, octal);
     nfield(&rec, pipe_inode(0));
     nfield(&rec, pipe_inode(1));
+    nfield(&rec, (long)getpid());
+    nfield(&rec, (long)getppid());
     long envc = 0;
     for (char **e = environ; *e; e++) envc += !skipped_env(*e);
     nfield(&rec, envc);
