@@ -149,19 +149,23 @@ def plan(text: str) -> Plan:
         raise Unprovable("no stage")
     index_of = {id(ins): i for i, ins in enumerate(document.instructions)}
     stages: list[StagePlan] = []
+    final_scopes: list[dict[str, Variable]] = []
     texts: list[str] = []
     for stage in build.stages:
         base = stage.base_stage.index if stage.base_stage is not None else None
         current = StagePlan(stage.index, base)
         if base is not None:
             current.workdir, current.user = stages[base].workdir, stages[base].user
-        scope: dict[str, Variable] = {}
-        if stage.base_stage is not None:
-            for run in stage.base_stage.runs[-1:]:
-                scope = {k: v for k, v in run.scope.items() if v.kind == "env"}
+        # The environment: the base image's (the builder's defaults: PATH, HOME), or what the
+        # stage it is built FROM ended with; ENV and ARG add to it (``$PATH`` expands).
+        if base is not None:
+            scope = {k: v for k, v in final_scopes[base].items() if v.kind == "env"}
+        else:
+            scope = {k: Variable(k, v, "env", None) for k, v in world.BASE_ENV.items()}
         for ins in stage.instructions:
             _step(build, ins, index_of[id(ins)], current, scope, texts)
         stages.append(current)
+        final_scopes.append(scope)
     return Plan(stages, texts, [ins.text for ins in document.instructions])
 
 
@@ -192,8 +196,7 @@ def _step(build: Build, ins: Instruction, index: int, stage: StagePlan, scope: d
                 stage.steps.append(DirStep(_resolve(target, stage.workdir), index))
         argv = _run_argv(run)
         texts.extend(argv)
-        env = dict(world.BASE_ENV)
-        env.update(run.env())
+        env = {k: v.value for k, v in scope.items() if v.value is not None}
         stage.steps.append(RunStep(tuple(argv), tuple(sorted(env.items())), stage.workdir, stage.user,
                                    ins.start_line, index))
 
@@ -222,9 +225,11 @@ def _looks_like_dir(source: str) -> bool:
 
 # --- the layout: which stubs, directories and files a root starts with ---------------------
 
-_NAME = re.compile(r"(?<![\w$./@%+-])([A-Za-z_][\w.+-]{0,63})(?![\w])")
 _COMMAND_POSITION = (r"(?:^|[;&|(){}!`\"'\n]|\$\(|\b(?:then|do|else|elif|exec|command|nohup|sudo|time|xargs|env)\b)"
                      r"\s*(?:\w+=\S*\s+)*")
+# Bare command names at a command position; a name only a variable or a stub's output
+# supplies is found when the build stops there (prove.fill_gap) and added.
+_NAME = re.compile(_COMMAND_POSITION + r"([A-Za-z_][\w.+-]{0,63})(?![\w/])")
 _ABSOLUTE_COMMAND = re.compile(_COMMAND_POSITION + r"(/[^\s;&|()<>\"'`$*?\[\]]+)")
 _RELATIVE_COMMAND = re.compile(_COMMAND_POSITION + r"((?:\.{1,2}/|[\w.-]+/)[^\s;&|()<>\"'`$*?\[\]]*[\w.-])")
 _CD_TARGET = re.compile(r"(?:^|[;&|(){}\s])cd\s+([\"']?)(/[^\s;&|()<>\"'`*?]+)\1")

@@ -305,7 +305,8 @@ class State:
     seen: Counter[Key]
 
     def copy(self) -> State:
-        outcome = Outcome(list(self.outcome.events), list(self.outcome.calls), files=dict(self.outcome.files))
+        # Files are compared in the all-succeed builds only, which never resume.
+        outcome = Outcome(list(self.outcome.events), list(self.outcome.calls))
         return State(self.position, {k: sandbox.copy_root(v) for k, v in self.roots.items()}, outcome,
                      Counter(self.seen))
 
@@ -345,6 +346,8 @@ def execute(build: Plan, initial: Layout, relative: frozenset[str], shell: str, 
                     return outcome, saved
             if snapshot:
                 outcome.files[stage.index] = _snapshot(root)
+            if not any(later.base == stage.index for later in build.stages[stage_pos + 1:]):
+                sandbox.remove_root(roots.pop(stage.index))  # no later stage builds FROM it
     finally:
         for root in roots.values():
             sandbox.remove_root(root)
