@@ -1,0 +1,330 @@
+"""Running one build in the sandbox, as the builder would, and what it recorded.
+
+``execute(plan, ...)`` builds a ``build.Plan`` stage by stage in fresh roots (or resumed from
+a ``State`` saved before a RUN) and returns an ``Outcome``: the invocations as compared
+(``Event``: stage, argv, directory, umask, environment, USER, exit status, pipe ends; the
+declared cache cleanups left out, concurrent pipeline members in a canonical order), where
+each happened (``Call``), the result (builds, or fails at a RUN with a status), the files
+left at the end of each stage, and whether the build stopped at a gap of the stub world —
+which ``fill_gap`` can fill for the next attempt.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import re
+import shlex
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tests.trace import declared, sandbox
+from tests.trace.build import CopyStep, DirStep, Plan, RunStep
+from tests.trace.sandbox import Layout, Record
+
+Key = tuple[str, tuple[str, ...], str]  # path, args without cache flags, cwd
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """The scenario's failing invocation."""
+
+    key: Key
+    occurrence: int
+    status: int
+
+    def spec(self) -> bytes:
+        path, args, cwd = self.key
+        return f"{self.status}\n{self.occurrence}\n".encode() + sandbox.key_bytes(path, args, cwd)
+
+    def __str__(self) -> str:
+        path, args, cwd = self.key
+        nth = {0: "1st", 1: "2nd", 2: "3rd"}.get(self.occurrence, f"{self.occurrence + 1}th")
+        return f"`{_command(path, args)}` (in {cwd}, {nth} call) exits {self.status}"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One invocation as compared between the two builds."""
+
+    stage: int
+    path: str
+    args: tuple[str, ...]
+    cwd: str
+    umask: str
+    env: tuple[str, ...]
+    user: str
+    status: int
+    piped: tuple[bool, bool]  # stdin, stdout a pipe (a pipeline member, a command substitution)
+
+    def __str__(self) -> str:
+        return f"`{_command(self.path, self.args)}` in {self.cwd} (stage {self.stage}, exit {self.status})"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Where an invocation happened (every one, in order, cache cleanups included)."""
+
+    index: int  # the RUN instruction's position in its document
+    key: Key
+    cache: bool  # a declared cache cleanup
+    position: tuple[int, int]  # (stage, step) of the RUN in its plan
+
+
+@dataclass(slots=True)
+class Outcome:
+    events: list[Event] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    result: tuple[object, ...] = ("ok",)
+    stop: str = ""  # the stopping RUN's line and the shell's last error line
+    gap: str = ""  # the stop is a gap of the stub world
+    gap_cwd: str = ""  # where the shell probably was then (the last invocation's directory)
+    problem: str = ""  # timeout / trace overflow: nothing can be concluded
+    files: dict[int, frozenset[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _command(path: str, args: tuple[str, ...]) -> str:
+    text = shlex.join([os.path.basename(path), *args])
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- running one build ---------------------------------------------------------------------
+
+# What a shell prints when the stub world lacks something the real image would have.
+_GAP = re.compile(r"not found|No such file or directory|can't cd|can't open|cannot open|Not a directory"
+                  r"|Is a directory|Permission denied|No such file")
+# Names a bash-ism in a /bin/sh script runs under dash: genuinely missing there too.
+_DASH_LACKS = re.compile(r"\b(\[\[|source|declare|typeset|let|shopt|pushd|popd|local|function|mapfile|readarray)"
+                         r": not found")
+
+
+def _gap(stderr: str) -> str:
+    for line in reversed(stderr.strip().splitlines()):
+        if _GAP.search(line) and not _DASH_LACKS.search(line):
+            return line.strip()
+    return ""
+
+
+# A gap's missing path, from dash's and bash's messages: (is a directory, path).
+_MISSING = (
+    (True, re.compile(r"cd: can't cd to (.+)$")),
+    (True, re.compile(r"cd: (.+): No such file or directory$")),
+    (False, re.compile(r"cannot create (.+): Directory nonexistent$")),
+    (False, re.compile(r"cannot open (.+): No such file$")),
+    (False, re.compile(r"line \d+: (.+): (?:No such file or directory|command not found)$")),
+    (False, re.compile(r"\d+: (.+): not found$")),
+)
+
+
+def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
+    """The stub world with the gap the original stopped at filled (the missing directory, or a
+    stub file for a missing command, sourced script or redirect target), or None when the gap
+    names nothing to create or was filled already. Both sides then start from the same,
+    richer world: a directory a tarball would have made (``cd git-2.43.2``), a ``./configure``
+    from an archive, a sourced ``/etc/apache2/envvars``. Relative paths are taken from the
+    directory of the last invocation before the stop, where the shell most likely was."""
+    for is_dir, pattern in _MISSING:
+        match = pattern.search(outcome.gap)
+        if not match:
+            continue
+        written = match.group(1).strip()
+        if written.startswith(("cannot create ", ".: ")):
+            written = written.split(" ", 2)[-1]
+        if not written or "$" in written or any(c in written for c in "*?[\n"):
+            return None
+        if is_dir:
+            path = posixpath.normpath(posixpath.join(outcome.gap_cwd, written))
+            return None if path in initial.dirs else replace(initial, dirs=initial.dirs | {path})
+        if "/" not in written:
+            return None if written in initial.names else replace(initial, names=initial.names | {written})
+        path = posixpath.normpath(posixpath.join(outcome.gap_cwd, written))
+        if "cannot create" in outcome.gap:
+            parent = posixpath.dirname(path)
+            return None if parent in initial.dirs else replace(initial, dirs=initial.dirs | {parent})
+        return None if path in initial.paths else replace(initial, paths=initial.paths | {path})
+    return None
+
+
+def _canonical(records: tuple[Record, ...]) -> list[Record]:
+    """Commands that run concurrently record in any order: the members of one pipeline
+    (connected through pipe inodes) and the command substitutions a member runs before it
+    becomes its command (``ldd "$(php -r ...)" | awk``: php's parent is the process that then
+    runs ldd). Each such group is sorted, at the position of its first member."""
+    parent = list(range(len(records)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with_pipe: dict[int, int] = {}
+    by_pid = {record.pid: i for i, record in enumerate(records)}
+    for i, record in enumerate(records):
+        for pipe in (record.stdin_pipe, record.stdout_pipe):
+            if pipe and pipe in first_with_pipe:
+                parent[find(i)] = find(first_with_pipe[pipe])
+            elif pipe:
+                first_with_pipe[pipe] = i
+        # A command substitution (its output a pipe) run by a pipeline member's process
+        # before that process became the member's command.
+        member = by_pid.get(record.ppid)
+        if member is not None and record.stdout_pipe and (records[member].stdin_pipe or records[member].stdout_pipe):
+            parent[find(i)] = find(member)
+    groups: dict[int, list[Record]] = {}
+    for i, record in enumerate(records):
+        groups.setdefault(find(i), []).append(record)
+    ordered: list[Record] = []
+    for members in sorted(groups.values(), key=lambda m: records.index(m[0])):
+        ordered.extend(sorted(members, key=lambda r: (r.path, r.args, r.cwd, r.status)) if len(members) > 1
+                       else members)
+    return ordered
+
+
+def files_of(root: Path, full: bool = False) -> frozenset[tuple[str, str]]:
+    """The files a build left: path and content digest. Store files, declared cache
+    directories and the harness's stub files are left out, unless ``full`` (everything a
+    later step could observe: the state from which the rest of a build runs)."""
+    inodes = sandbox.store().inodes
+    skip_top = {"proc", "dev", ".trace", "sys"}
+    caches = () if full else tuple(d.lstrip("/") for d in declared.CACHE_DIRS)
+    out: set[tuple[str, str]] = set()
+    for directory, dirs, files in os.walk(root):
+        rel_dir = os.path.relpath(directory, root)
+        if rel_dir == ".":
+            dirs[:] = [d for d in dirs if d not in skip_top]
+        if caches:
+            dirs[:] = [d for d in dirs if not os.path.normpath(os.path.join(rel_dir, d)).startswith(caches)]
+        for name in dirs:
+            out.add((os.path.join(rel_dir, name), "dir"))
+        for name in files:
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            if info.st_ino in inodes:
+                continue
+            if os.path.islink(path):
+                digest = "-> " + os.readlink(path)
+            else:
+                with open(path, "rb") as handle:
+                    content = handle.read()
+                if content == sandbox.STUB_FILE and not full:
+                    continue  # the harness's stubs and placeholders (a COPY's file), not the build's output
+                digest = hashlib.sha256(content).hexdigest()[:16]
+            out.add((os.path.join(rel_dir, name), digest))
+    return frozenset(out)
+
+
+def _place(root: Path, step: CopyStep | DirStep, relative: frozenset[str]) -> None:
+    def directory(path: str) -> None:
+        target = root / path.lstrip("/")
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            return
+        for command in relative:
+            sandbox.place_stub(root, os.path.normpath(os.path.join(path, command)))
+
+    if isinstance(step, DirStep):
+        directory(step.path)
+        return
+    if step.into_dir or (root / step.dest.lstrip("/")).is_dir():
+        directory(step.dest)
+        for source in step.sources:
+            name = os.path.basename(source.rstrip("/"))
+            if name and "." in name and not any(c in name for c in "*?[") and "://" not in source:
+                sandbox.place_stub(root, os.path.join(step.dest, name))
+    else:
+        sandbox.place_stub(root, step.dest)
+
+
+Position = tuple[int, int]  # (stage, step) of a RUN in a plan
+
+
+@dataclass(slots=True)
+class State:
+    """A build paused before a RUN: the roots so far and what was recorded."""
+
+    position: Position
+    roots: dict[int, Path]
+    outcome: Outcome
+    seen: Counter[Key]
+
+    def copy(self) -> State:
+        # Files are compared in the all-succeed builds only, which never resume.
+        outcome = Outcome(list(self.outcome.events), list(self.outcome.calls))
+        return State(self.position, {k: sandbox.copy_root(v) for k, v in self.roots.items()}, outcome,
+                     Counter(self.seen))
+
+    def remove(self) -> None:
+        for root in self.roots.values():
+            sandbox.remove_root(root)
+
+
+def execute(build: Plan, initial: Layout, relative: frozenset[str], shell: str, failure: Failure | None = None,
+            *, snapshot: bool = False, start: State | None = None, consume: bool = False,
+            save: frozenset[Position] = frozenset()) -> tuple[Outcome, dict[Position, State]]:
+    """One build, stopping at the first failing RUN as the builder does: from fresh roots, or
+    resumed from a saved ``start`` (used up when ``consume``, else copied). Returns the outcome
+    and the states saved before the RUNs at the positions in ``save`` (the caller removes them)."""
+    if start is None:
+        state = State((0, 0), {}, Outcome(), Counter())
+    else:
+        state = start if consume else start.copy()
+    outcome, roots, seen = state.outcome, state.roots, state.seen
+    saved: dict[Position, State] = {}
+    try:
+        for stage_pos in range(state.position[0], len(build.stages)):
+            stage = build.stages[stage_pos]
+            if stage.index not in roots:
+                roots[stage.index] = (sandbox.copy_root(roots[stage.base]) if stage.base is not None
+                                      else sandbox.new_root(initial, shell))
+            root = roots[stage.index]
+            first = state.position[1] if stage_pos == state.position[0] else 0
+            for step_pos in range(first, len(stage.steps)):
+                step = stage.steps[step_pos]
+                if not isinstance(step, RunStep):
+                    _place(root, step, relative)
+                    continue
+                if (stage_pos, step_pos) in save:
+                    saved[(stage_pos, step_pos)] = State((stage_pos, step_pos), roots, outcome, seen).copy()
+                if _run_step(outcome, seen, root, step, (stage_pos, step_pos), stage.index, shell, failure):
+                    return outcome, saved
+            if snapshot:
+                outcome.files[stage.index] = files_of(root)
+            if not any(later.base == stage.index for later in build.stages[stage_pos + 1:]):
+                sandbox.remove_root(roots.pop(stage.index))  # no later stage builds FROM it
+    finally:
+        for root in roots.values():
+            sandbox.remove_root(root)
+    return outcome, saved
+
+
+def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, position: Position, stage: int,
+              shell: str, failure: Failure | None) -> bool:
+    """Run one RUN and record it; True when the build stops here."""
+    (root / step.cwd.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    result = sandbox.run(root, list(step.argv), dict(step.env), step.cwd,
+                         fail=failure.spec() if failure else None, seen=seen[failure.key] if failure else 0)
+    if result.timed_out or result.overflow:
+        what = "timed out" if result.timed_out else "flooded the trace"
+        outcome.problem = f"line {step.line} {what} under {shell}"
+        return True
+    for record in result.records:
+        key = (record.path, declared.without_cache_flags(record.path, record.args), record.cwd)
+        seen[key] += 1
+        outcome.calls.append(Call(step.index, key, declared.is_cache_command(record.path, record.args, record.cwd),
+                                  position))
+    for record in _canonical(result.records):
+        if not declared.is_cache_command(record.path, record.args, record.cwd):
+            outcome.events.append(Event(stage, record.path, declared.without_cache_flags(record.path, record.args),
+                                        record.cwd, record.umask, record.env, step.user, record.status,
+                                        (bool(record.stdin_pipe), bool(record.stdout_pipe))))
+    if result.status == 0:
+        return False
+    outcome.result = ("failed", result.status)
+    last = result.stderr.strip().splitlines()[-1:] or [""]
+    outcome.stop = f"line {step.line}: {last[0][:160]}"
+    outcome.gap = _gap(result.stderr)
+    outcome.gap_cwd = result.records[-1].cwd if result.records else step.cwd
+    return True
