@@ -141,9 +141,18 @@ class Store:
     inodes: frozenset[int]
 
 
+def _sweep(base: Path) -> None:
+    """Remove the stores of processes that are gone (a killed run cannot clean up after itself)."""
+    for stale in base.glob("dockopt-trace-*-*"):
+        pid = stale.name.split("-")[2]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 @functools.lru_cache(maxsize=1)
 def _store_for(pid: int) -> Store:
     base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+    _sweep(base)
     path = Path(tempfile.mkdtemp(prefix=f"dockopt-trace-{pid}-", dir=base))
     atexit.register(shutil.rmtree, path, True)
     # Pool workers end with os._exit, which skips atexit: multiprocessing's finalizers run.
