@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
+from dockopt.checks.cleanup_span import cleanup_span, span_fix
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import EffectKind, Layer, Waste
+from dockopt.layers.plan import shown_path
 from dockopt.layers.sizes import human
 from dockopt.fixes.merge import append_command, blocking_instruction, ends_badly, plan_merge
 from dockopt.layers.consumers import cache_readers
@@ -42,7 +44,10 @@ class CleanupInLaterLayer(Rule):
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
         build = ctx.build
+        shipped = {stage.index for stage in build.shipped_stages(ctx.target)}
         for stage_plan in ctx.layers.stages:
+            if stage_plan.stage.index not in shipped:
+                continue  # a builder stage's bytes never reach users: its cleanups cost nothing
             groups: dict[tuple[int, int], list[Waste]] = {}
             for waste in stage_plan.waste:
                 if waste.removed.kind is not EffectKind.REMOVE or waste.created_by is waste.removed_by:
@@ -56,22 +61,27 @@ class CleanupInLaterLayer(Rule):
     def _finding(self, build: Build, wastes: list[Waste], layer: Layer | None) -> Finding:
         first = wastes[0]
         creators: dict[int, Instruction] = {}
+        by_layer: dict[int, list[Waste]] = {}
         for w in wastes:
             creators.setdefault(w.created_by.start_line, w.created_by)
-        sizes = [w.size for w in wastes]
-        total = sum(s for s in sizes if s) if any(sizes) else None
-        what = _WHAT.get(first.created.category, first.created.path.rstrip("/") or "/")
-        where = ", ".join(f"{ins.name} on line {line}" for line, ins in sorted(creators.items()))
+            by_layer.setdefault(w.created_by.start_line, []).append(w)
         removal = first.removed.command
         if first.removed.category == "file":  # rm, rmdir: show what it removes
-            removal = f"{first.removed.command.split()[0]} {first.removed.path}"
-        message = (
-            f"`{removal}` frees nothing: {what} ({human(total)}) came from the {where}; "
-            "the bytes stay in that layer"
-        )
+            removal = f"{first.removed.command.split()[0]} {shown_path(first.removed.path)}"
+        # One removal of several layers' files: each layer with its own category and size.
+        parts = [f"{_what(ws)} ({_size(ws)}) came from the {creators[line].name} on line {line}"
+                 for line, ws in sorted(by_layer.items())]
+        layers = "that layer" if len(parts) == 1 else "those layers"
+        message = f"`{removal}` frees nothing: {'; '.join(parts)}; the bytes stay in {layers}"
         cleanup_only = bool(layer and layer.analysed and layer.effects
                             and all(e.kind is EffectKind.REMOVE for e in layer.effects))
-        fix = self._fix(build, first.created_by, first.removed_by, cleanup_only, wastes) if len(creators) == 1 else None
+        # Several creators: the span from the earliest one takes them all along.
+        earliest = creators[min(creators)]
+        if len(creators) == 1:
+            fix = self._fix(build, earliest, first.removed_by, cleanup_only, wastes)
+        else:
+            span = cleanup_span(build, earliest, first.removed_by)
+            fix = span_fix(build, span) if span is not None else None
         finding = Finding(first.removed.start, first.removed.end, message, fix)
         for line, ins in sorted(creators.items()):
             finding.related.append((f"created by this {ins.name}", ins.start))
@@ -92,7 +102,13 @@ class CleanupInLaterLayer(Rule):
             if plan.reason:
                 message += f" (unsafe: {plan.reason})"
             return Fix(plan.applicability, message, plan.edits)
-        # Further away: move the whole cleanup RUN up, if that is all it does.
+        # Further away, with only RUNs between: merge the whole span (cleanup_span.py).
+        span = cleanup_span(build, creator, remover)
+        if span is not None:
+            fix = span_fix(build, span)
+            if fix is not None:
+                return fix
+        # Otherwise move the whole cleanup RUN up, if that is all it does.
         if second.source is None or remover.flags or not cleanup_only or first.stage is not second.stage:
             return None
         body = build.document.source[remover.to_source(remover.args_start) : remover.end]
@@ -111,6 +127,23 @@ class CleanupInLaterLayer(Rule):
                    "in between may still use the removed files)", (append, delete))
 
 
+
+
+def _what(wastes: list[Waste]) -> str:
+    categories = list(dict.fromkeys(w.created.category for w in wastes))
+    names = [_WHAT.get(c) for c in categories]
+    if all(names):
+        return " and ".join(dict.fromkeys(n for n in names if n))
+    paths = list(dict.fromkeys(shown_path(w.created.path).rstrip("/") or "/" for w in wastes))
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _size(wastes: list[Waste]) -> str:
+    sizes = [w.size for w in wastes]
+    if all(s is None for s in sizes):
+        return human(None)
+    known = human(sum(s for s in sizes if s))
+    return known if all(s is not None for s in sizes) else f"{known} and more of unknown size"
 
 
 # Commands that read what a category of files holds: apt installs need the lists, etc.

@@ -1,0 +1,69 @@
+"""DO101's span merge (issue 15): a cleanup RUN far from the RUN that made the mess is merged
+together with every RUN between, when each step is the merge primitive's proven merge."""
+from __future__ import annotations
+
+import pytest
+
+from dockopt.diagnostics import Applicability
+from tests.lintkit import findings, fixed
+
+CLASSIC = """FROM debian:bookworm-slim
+RUN apt-get update
+RUN apt-get install -y --no-install-recommends curl
+RUN apt-get clean
+RUN rm -rf /var/lib/apt/lists/*
+"""
+CAREFUL = """FROM debian:bookworm-slim
+RUN apt-get update \\
+    && apt-get install -y --no-install-recommends curl \\
+    && apt-get clean \\
+    && rm -rf /var/lib/apt/lists/*
+"""
+
+
+def test_the_classic_split_ends_as_the_careful_run_with_the_default_rules() -> None:
+    from dockopt.checks import rule_defaults
+
+    defaults = [code for code, on in rule_defaults().items() if on and code.startswith("DO")]
+    assert fixed(CLASSIC, *defaults).text == CAREFUL
+
+
+def test_a_span_fix_is_one_edit_naming_every_merged_line() -> None:
+    [d] = findings(CLASSIC, "DO101")
+    assert d.fix is not None and d.fix.applicability is Applicability.SAFE
+    assert len(d.fix.edits) == 1 and "lines 3, 4, 5 into the RUN on line 2" in d.fix.message
+
+
+@pytest.mark.parametrize("between", ["WORKDIR /tmp", "ENV A=1", "USER nobody", "COPY a /a"])
+def test_anything_but_a_run_between_ends_the_span(between: str) -> None:
+    text = CLASSIC.replace("RUN apt-get clean\n", f"RUN apt-get clean\n{between}\n")
+    [d] = findings(text, "DO101")
+    assert d.fix is None or "Merge the RUNs" not in d.fix.message
+
+
+def test_a_failure_masking_cleanup_is_only_an_unsafe_span() -> None:
+    text = CLASSIC.replace("RUN rm -rf /var/lib/apt/lists/*", "RUN rm -rf /var/lib/apt/lists/* || true")
+    [d] = findings(text, "DO101")
+    assert d.fix is not None and d.fix.applicability is Applicability.UNSAFE
+    assert fixed(text, "DO101").text == text
+
+
+def test_state_leaking_between_runs_makes_the_span_unsafe() -> None:
+    text = CLASSIC.replace("RUN apt-get clean", "RUN cd /tmp && apt-get clean")
+    [d] = findings(text, "DO101")
+    assert d.fix is not None and d.fix.applicability is Applicability.UNSAFE and "cd" in d.fix.message
+
+
+def test_one_removal_of_several_layers_names_each_layer_and_merges_from_the_earliest() -> None:
+    text = ("FROM debian:bookworm-slim\nRUN curl -fsSLo /tmp/tool.tar.gz https://example.com/t.tar.gz\n"
+            "RUN mkdir /tmp/build && make -C /tmp/build\nRUN rm -rf /tmp/*\n")
+    [d] = findings(text, "DO101")
+    assert "the downloaded file (unknown size) came from the RUN on line 2" in d.message
+    assert "the build output (unknown size) came from the RUN on line 3" in d.message
+    assert fixed(text, "DO101").text.count("RUN ") == 1
+
+
+def test_a_builder_stage_cleanup_is_not_reported() -> None:
+    text = ("FROM debian:bookworm-slim AS build\nRUN apt-get update\nRUN rm -rf /var/lib/apt/lists/*\n"
+            "FROM debian:bookworm-slim\nCOPY --from=build /etc/hostname /x\n")
+    assert findings(text, "DO101") == []
