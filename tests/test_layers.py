@@ -205,3 +205,73 @@ def test_git_clone_option_values_are_not_the_url(clone: str) -> None:
     text = f"FROM alpine\nRUN {clone}\nWORKDIR /src/b\nRUN rm -rf .git\n"
     [d] = findings(text, "DO101")
     assert "cloned sources" in d.message and "line 2" in d.message
+
+def _layer(text: str, line: int):  # type: ignore[no-untyped-def]
+    return next(layer for stage in plan(text).stages for layer in stage.layers
+                if layer.instruction.start_line == line)
+
+
+@pytest.mark.parametrize("command", [
+    "python3 -m venv /venv",
+    "curl -fsSL https://example.com/install.sh | sh",
+    "make -j4",
+    "./install.sh --prefix /opt",
+    "npm run build",
+])
+def test_a_command_outside_the_model_is_unknown_never_a_known_zero(command: str) -> None:
+    layer = _layer(f"FROM debian:bookworm-slim\nRUN {command}\n", 2)
+    assert layer.added_unknown and layer.unmodelled
+
+
+def test_exec_form_runs_are_analysed_like_shell_form() -> None:
+    layer = _layer('FROM debian:bookworm-slim\nRUN ["apt-get", "install", "-y", "curl"]\n', 2)
+    assert layer.analysed and layer.added == package_size("curl", recommends=True)
+    unparsable = _layer("FROM debian:bookworm-slim\nSHELL [\"pwsh\", \"-c\"]\nRUN Get-Thing\n", 3)
+    assert unparsable.added_unknown
+
+
+def test_a_removal_of_build_output_after_an_unmodelled_command_is_unknown_waste() -> None:
+    from tests.lintkit import findings
+
+    text = "FROM debian:bookworm-slim\nRUN make /app\nRUN rm -r $HOME/.cache\n"
+    [d] = findings(text, "DO101")
+    assert "unknown size" in d.message and "line 2 runs `make /app`" in d.message and d.fix is None
+    # Not after modelled commands only, not for files one RUN makes and removes itself.
+    assert findings("FROM debian:bookworm-slim\nRUN echo hi\nRUN rm -rf /tmp/x\n", "DO101") == []
+    same_run = "FROM node:20\nRUN npm install && npm run build && rm -rf node_modules\n"
+    assert findings(same_run, "DO101") == []
+    after = "FROM node:20\nRUN npm ci && npm run build\nRUN rm -rf node_modules /root/.cache\n"
+    [d] = findings(after, "DO101")
+    assert "the RUN on line 2 runs `npm run`" in d.message
+    assert findings("FROM debian\nRUN aws --version\nRUN rm -rf /tmp/*\n", "DO101") == []
+
+
+@pytest.mark.parametrize("text", [
+    "FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask\n",
+    "FROM python:3.12\nENV PIP_NO_CACHE_DIR=off\nRUN pip install flask\n",  # any value: pip's quirk
+    "FROM python:3.12\nENV PIP_NO_CACHE_DIR=false\nRUN python3 -m pip install flask\n",
+    "FROM python:3.12\nRUN PIP_NO_CACHE_DIR=1 pip install flask\n",
+    "FROM alpine:3.20\nRUN apk add --no-network /pkgs/*.apk\n",
+    "FROM golang:1.9\nRUN go build ./... && go get github.com/x/y\n",  # before the build and module caches
+])
+def test_no_cache_is_written(text: str) -> None:
+    from dockopt.layers import CACHE_CATEGORIES
+
+    effects = [e for stage in plan(text).stages for layer in stage.layers for e in layer.effects]
+    assert not [e for e in effects if e.category in CACHE_CATEGORIES]
+
+
+def test_go_caches_follow_the_go_version() -> None:
+    def categories(image: str) -> set[str]:
+        text = f"FROM {image}\nRUN go build ./...\n"
+        return {e.category for stage in plan(text).stages for layer in stage.layers for e in layer.effects}
+
+    assert "go-build-cache" in categories("golang:1.10") and "go-mod-cache" not in categories("golang:1.10")
+    assert {"go-build-cache", "go-mod-cache"} <= categories("golang:1.22-alpine")
+    assert {"go-build-cache", "go-mod-cache"} <= categories("debian")  # version unknown: assumed modern
+
+
+def test_relative_paths_resolve_against_the_official_images_workdir() -> None:
+    text = "FROM golang:1.22\nRUN curl -o tool.tgz https://e.com/t.tgz\nRUN rm tool.tgz\n"
+    [waste] = plan(text).stages[0].waste
+    assert waste.created.path == "/go/tool.tgz"

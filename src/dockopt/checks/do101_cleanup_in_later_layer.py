@@ -15,7 +15,7 @@ from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.checks.cleanup_span import cleanup_span, span_fix
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import EffectKind, Layer, Waste
-from dockopt.layers.plan import shown_path
+from dockopt.layers.plan import UNKNOWN_ORIGIN, shown_path
 from dockopt.layers.sizes import human
 from dockopt.fixes.merge import append_command, blocking_instruction, ends_badly, plan_merge
 from dockopt.layers.consumers import cache_readers
@@ -70,14 +70,25 @@ class CleanupInLaterLayer(Rule):
             removal = f"{first.removed.command.split()[0]} {shown_path(first.removed.path)}"
         # One removal of several layers' files: each layer with its own category and size.
         parts = [f"{_what(ws)} ({_size(ws)}) came from the {creators[line].name} on line {line}"
-                 for line, ws in sorted(by_layer.items())]
-        layers = "that layer" if len(parts) == 1 else "those layers"
+                 for line, ws in sorted(by_layer.items()) if ws[0].created.category != UNKNOWN_ORIGIN]
+        layers = "that layer" if len(by_layer) == 1 else "those layers"
         message = f"`{removal}` frees nothing: {'; '.join(parts)}; the bytes stay in {layers}"
+        unknown = [w for w in wastes if w.created.category == UNKNOWN_ORIGIN]
+        if unknown:
+            # Which earlier RUN wrote there is not known: say so, and name the step that may have.
+            guess = unknown[0]
+            message = (f"`{removal}` frees nothing: whatever earlier layers put there (unknown size) stays in them; "
+                       f"the RUN on line {guess.created_by.start_line} runs `{guess.created.command}`, which dockopt "
+                       "does not model")
+            if parts:
+                message += "; " + "; ".join(parts)
         cleanup_only = bool(layer and layer.analysed and layer.effects
                             and all(e.kind is EffectKind.REMOVE for e in layer.effects))
         # Several creators: the span from the earliest one takes them all along.
         earliest = creators[min(creators)]
-        if len(creators) == 1:
+        if any(w.created.category == UNKNOWN_ORIGIN for w in wastes):
+            fix = None  # which RUN made the files is a guess: merging it would prove nothing
+        elif len(creators) == 1:
             fix = self._fix(build, earliest, first.removed_by, cleanup_only, wastes)
         else:
             span = cleanup_span(build, earliest, first.removed_by)

@@ -50,3 +50,25 @@ def has_docker_clean(family: str) -> bool:
     not). The simulator turns this off when a RUN deletes the hook.
     """
     return family in ("debian", "ubuntu", "unknown")
+
+
+# WORKDIR set by common official images (their Dockerfiles on docker-library): a relative
+# path in a RUN resolves against it until the Dockerfile sets its own.
+_WORKDIRS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(^|/)golang(:|$)"), "/go"),
+    (re.compile(r"(^|/)(php|wordpress|drupal|joomla)(:|$)"), "/var/www/html"),
+    (re.compile(r"(^|/)tomcat(:|$)"), "/usr/local/tomcat"),
+    (re.compile(r"(^|/)httpd(:|$)"), "/usr/local/apache2"),
+    (re.compile(r"(^|/)ghost(:|$)"), "/var/lib/ghost"),
+    (re.compile(r"(^|/)(jetty)(:|$)"), "/var/lib/jetty"),
+    (re.compile(r"(^|/)(sonarqube)(:|$)"), "/opt/sonarqube"),
+)
+
+
+def base_workdir(image: str | None) -> str:
+    """The working directory a stage starts in: the official image's WORKDIR, else ``/``."""
+    ref = (image or "").lower()
+    for pattern, workdir in _WORKDIRS:
+        if pattern.search(ref):
+            return workdir
+    return "/"

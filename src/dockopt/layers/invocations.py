@@ -91,6 +91,17 @@ def invocations(run: Run) -> Iterator[Invocation]:
 def _of_run(run: Run) -> Iterator[Invocation]:
     source = run.source
     script = run.script
+    ins = run.instruction
+    if ins.is_json and not ins.heredocs:
+        # Exec form runs its argv without a shell: one command, analysed like shell form
+        # (``RUN ["apt-get", "install", "-y", "curl"]`` installs curl all the same).
+        values = ins.values
+        if values and values[0]:
+            inv = Invocation(values[0].rsplit("/", 1)[-1], list(values[1:]), [], ins.start, ins.end,
+                             " ".join(values))
+            if source is None or inv.name not in SHELLS:
+                yield from _unwrap(inv, ScriptSource(inv.text, [(0, ins.start, 0)]), run.env(), 0)
+                return
     if source is None or script is None:
         return
     env = run.env()

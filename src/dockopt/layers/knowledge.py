@@ -28,6 +28,7 @@ class ShellState:
     existing: set[str] = field(default_factory=set)  # paths earlier layers created (for REWRITE)
     apk_virtual: dict[str, list[str]] = field(default_factory=dict)
     docker_clean: bool = True  # apt deletes downloaded .debs after installs (see base_images)
+    image: str = ""  # the stage's base image reference (through FROM stages), for tool versions
 
 
 Handler = Callable[[Invocation, ShellState], list[Effect]]
@@ -311,6 +312,12 @@ def redirect_effects(inv: Invocation, state: ShellState) -> list[Effect]:
         kind = EffectKind.REWRITE if op.endswith(">>") and path in state.existing else EffectKind.CREATE
         effects += effect(kind, path, inv, "file", detail=f"written by redirect {op}")
     return effects
+
+
+def has_handler(name: str) -> bool:
+    from dockopt.layers.packages import PACKAGE_HANDLERS
+
+    return name in FILE_HANDLERS or name in PACKAGE_HANDLERS
 
 
 def effects_of(inv: Invocation, state: ShellState) -> list[Effect]:

@@ -6,6 +6,8 @@ earlier layer). Caches are real paths, so ``rm -rf /var/lib/apt/lists/*`` matche
 """
 from __future__ import annotations
 
+import re
+
 from dockopt.layers import sizes
 from dockopt.layers.invocations import Invocation
 from dockopt.layers.knowledge import Handler, ShellState, effect
@@ -160,11 +162,15 @@ def _pip(inv: Invocation, state: ShellState) -> list[Effect]:
     if inv.name.startswith("python"):
         if len(argv) < 2 or argv[0] != "-m" or argv[1] not in ("pip", "pip3"):
             return []
-        inv = Invocation(argv[1], argv[2:], inv.redirects, inv.start, inv.end, inv.text, inv.in_subshell)
+        inv = Invocation(argv[1], argv[2:], inv.redirects, inv.start, inv.end, inv.text, inv.in_subshell,
+                         env=inv.env)
     sub = _subcommand(inv)
     cache = f"{state.home}/.cache/pip/"
     if sub == "install":
-        if inv.has("--no-cache-dir") or _env_true(state, "PIP_NO_CACHE_DIR") or _cached(cache, state):
+        # pip reads any value of PIP_NO_CACHE_DIR as "no cache" (even 0/false: a historical
+        # quirk of its option parsing), so only its absence leaves a cache.
+        no_cache = "PIP_NO_CACHE_DIR" in state.env or "PIP_NO_CACHE_DIR" in inv.env
+        if inv.has("--no-cache-dir") or no_cache or _cached(cache, state):
             return []
         if _local_only(inv):
             return []  # nothing downloaded, nothing built: pip caches neither
@@ -207,9 +213,14 @@ def _node(cache_of: dict[str, tuple[str, str, int]]) -> Handler:
         path, category, size = cache_of[inv.name]
         path = path.replace("~", state.home)
         if sub in ("install", "ci", "i", "add"):
+            # The install tree: node_modules of the current directory (global installs go to
+            # the prefix; their size is not known either way).
+            tree = [] if inv.has("-g", "--global") else effect(
+                C, f"{state.cwd.rstrip('/')}/node_modules/", inv, "install-tree", None,
+                detail=f"{inv.name}'s installed packages")
             if _cached(path, state):
-                return []
-            return effect(C, path, inv, category, size, detail=f"{inv.name}'s package cache")
+                return tree
+            return tree + effect(C, path, inv, category, size, detail=f"{inv.name}'s package cache")
         if sub == "cache" and ("clean" in inv.argv or "purge" in inv.argv):
             return effect(R, path, inv, category)
         if inv.name == "pnpm" and sub == "store" and "prune" in inv.argv:
@@ -224,14 +235,22 @@ def _go(inv: Invocation, state: ShellState) -> list[Effect]:
     gopath = state.env.get("GOPATH", "/go" if state.family != "unknown" else f"{state.home}/go")
     build_cache = state.env.get("GOCACHE", f"{state.home}/.cache/go-build") + "/"
     mod_cache = state.env.get("GOMODCACHE", f"{gopath}/pkg/mod") + "/"
+    version = _go_version(state)
+    # The build cache exists from Go 1.10, the module cache from Go 1.11 (before, `go get`
+    # fetches sources into GOPATH/src: installed code, not a cache).
+    has_build_cache = version is None or version >= (1, 10)
+    has_mod_cache = version is None or version >= (1, 11)
     if sub in ("build", "install", "test", "run", "vet", "generate"):
-        out = [] if _cached(build_cache, state) else effect(C, build_cache, inv, "go-build-cache", sizes.GO_BUILD_CACHE)
+        out = [] if _cached(build_cache, state) or not has_build_cache else effect(
+            C, build_cache, inv, "go-build-cache", sizes.GO_BUILD_CACHE)
         # Modules are downloaded only for what go.mod requires (unknown here: creack/pty requires
         # nothing, a single .go file builds from the standard library) or a `pkg@version` target.
-        if not _cached(mod_cache, state) and any(a is not None and "@" in a for a in inv.argv):
+        if not _cached(mod_cache, state) and has_mod_cache and any(a is not None and "@" in a for a in inv.argv):
             out += effect(C, mod_cache, inv, "go-mod-cache", sizes.GO_MOD_CACHE)
         return out
     if sub in ("get",) or (sub == "mod" and "download" in inv.argv):
+        if not has_mod_cache:
+            return []
         return [] if _cached(mod_cache, state) else effect(C, mod_cache, inv, "go-mod-cache", sizes.GO_MOD_CACHE)
     if sub == "clean":
         out = []
@@ -241,6 +260,15 @@ def _go(inv: Invocation, state: ShellState) -> list[Effect]:
             out += effect(R, mod_cache, inv, "go-mod-cache")
         return out
     return []
+
+
+_GO_IMAGE = re.compile(r"(?:^|/)golang:(\d+)\.(\d+)")
+
+
+def _go_version(state: ShellState) -> tuple[int, int] | None:
+    """Go's version from an official ``golang:1.N`` base image; None when not known."""
+    m = _GO_IMAGE.search(state.image)
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def _cargo(inv: Invocation, state: ShellState) -> list[Effect]:

@@ -44,6 +44,11 @@ def shown_path(path: str) -> str:
     return path
 
 
+# Effect.category of files a later removal names but no modelled command made: an earlier
+# RUN ran a command the simulator does not model, and may have made them (size unknown).
+UNKNOWN_ORIGIN = "unknown-origin"
+
+
 # Effect.detail of a package that ``--reinstall`` unpacks again; installing an installed
 # package is otherwise a no-op ("already the newest version"), which the simulator models.
 REINSTALLED = "reinstalled"
@@ -88,6 +93,10 @@ class Layer:
     notes: list[str] = field(default_factory=list)
     rebuilt_when: list[str] = field(default_factory=list)
     analysed: bool = True  # False for scripts dockopt cannot read (non-POSIX shells, parse errors)
+    # Commands this RUN runs whose effects the simulator does not model (``make``, ``./install.sh``,
+    # ``python3 -m venv``, ``curl ... | sh``): the layer's size is then partly unknown, and a
+    # later removal of a cache or build-output path may be removing what they made.
+    unmodelled: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -132,6 +132,7 @@ def plan_to_json(plan: LayerPlan, accounting: Accounting | None = None) -> list[
                             for e in layer.effects
                         ],
                         "notes": layer.notes,
+                        "unmodelled_commands": layer.unmodelled,
                         "rebuilt_when": layer.rebuilt_when,
                     }
                     for layer in stage_plan.layers
@@ -154,21 +155,26 @@ def plan_to_text(plan: LayerPlan, accounting: Accounting | None = None) -> str:
                 added = f"{added}+?"
             wasted = human(layer.wasted) if layer.wasted else "-"
             notes = list(layer.notes)
+            if layer.unmodelled:
+                shown = ", ".join(f"`{c}`" for c in dict.fromkeys(layer.unmodelled))
+                notes.append(f"not modelled, size unknown: {shown}")
             notes += [_effect_note(e) for e in layer.effects if e.category not in ("dir", "link")][:4]
             notes += [f"rebuilt when {w}" for w in layer.rebuilt_when]
             lines.append(
                 f"  {ins.start_line:>5}  {ins.name:<11} {'yes' if layer.creates_layer else 'no':<5} "
                 f"{added:>10} {wasted:>10}  {'; '.join(notes)}"
             )
-        lines.append(f"  estimated total {human(stage_plan.total)}, estimated waste {human(stage_plan.wasted)} "
+        unknown = " plus unknown sizes" if any(layer.added_unknown for layer in stage_plan.layers) else ""
+        lines.append(f"  estimated total {human(stage_plan.total)}{unknown}, estimated waste {human(stage_plan.wasted)} "
                      "(sizes are estimates; MB = 10^6 bytes)")
         counts = _stage_accounting(accounting, stage.label)
         if counts is not None:
-            lines.append(
-                f"  waste named by `dockopt check`: {counts['reported_items']} of {counts['waste_items']} items, "
-                f"{human(counts['reported_bytes'])} of {human(counts['waste_bytes'])}"
-                + (f" ({counts['excepted_items']} not reported by design: overwritten files, moves, "
-                   "directories)" if counts["excepted_items"] else ""))
+            size = (f"{human(counts['reported_bytes'])} of {human(counts['waste_bytes'])}" if counts["waste_bytes"]
+                    else "sizes unknown")
+            excepted = (f" ({counts['excepted_items']} not reported by design: overwritten files, moves, directories)"
+                        if counts["excepted_items"] else "")
+            lines.append(f"  waste named by `dockopt check`: {counts['reported_items']} of {counts['waste_items']} "
+                         f"items, {size}{excepted}")
         lines.append("")
     return "\n".join(lines)
 

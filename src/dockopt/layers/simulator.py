@@ -13,10 +13,11 @@ import fnmatch
 import posixpath
 from dataclasses import dataclass
 
-from dockopt.layers.base_images import DOCKER_CLEAN, family_of, has_docker_clean
-from dockopt.layers.invocations import invocations
-from dockopt.layers.knowledge import ShellState, effects_of, resolve
-from dockopt.layers.plan import REINSTALLED, Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
+from dockopt.layers.base_images import DOCKER_CLEAN, base_workdir, family_of, has_docker_clean
+from dockopt.layers.invocations import Invocation, invocations
+from dockopt.layers.modelling import build_output, unmodelled
+from dockopt.layers.knowledge import ShellState, effects_of, has_handler, resolve
+from dockopt.layers.plan import REINSTALLED, UNKNOWN_ORIGIN, Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
 
@@ -100,10 +101,13 @@ class _StageSimulator:
         base = stage.base_resolved or stage.base
         self.plan = StagePlan(stage, parent.plan.family if parent else family_of(base))
         self.alive: dict[str, _Entry] = dict(parent.alive) if parent else {}
-        self.cwd = parent.cwd if parent else "/"
+        self.cwd = parent.cwd if parent else base_workdir(base)
         self.home = parent.home if parent else "/root"
         self.apk_virtual: dict[str, list[str]] = dict(parent.apk_virtual) if parent else {}
         self.docker_clean = parent.docker_clean if parent else has_docker_clean(self.plan.family)
+        self.image = parent.image if parent else (base or "")
+        # The last RUN (of this stage) that ran a command the simulator does not model.
+        self.unmodelled_at: tuple[Instruction, Layer, str, Invocation] | None = parent.unmodelled_at if parent else None
 
     # -- applying effects ------------------------------------------------------------
     def apply(self, effect: Effect, layer: Layer, ins: Instruction) -> None:
@@ -140,6 +144,15 @@ class _StageSimulator:
             elif entry.layer is not layer and _inside(target, entry.effect):
                 matched = True
                 self.plan.waste.append(Waste(entry.effect, entry.instruction, effect, ins, None))
+        if (not matched and effect.kind is EffectKind.REMOVE and effect.detail != "moved"
+                and self.unmodelled_at is not None and self.unmodelled_at[1] is not layer
+                and build_output(effect.path)):
+            # Nothing the simulator knows of is there, but an earlier RUN ran a command it does
+            # not model (make, an install script): whatever that left here stays in its layer.
+            origin, _, command, inv = self.unmodelled_at
+            made = Effect(EffectKind.CREATE, effect.path, UNKNOWN_ORIGIN, command, inv.start, inv.end, None,
+                          detail="made by a command dockopt does not model")
+            self.plan.waste.append(Waste(made, origin, effect, ins, None))
         if effect.kind is EffectKind.REWRITE and not matched:
             layer.notes.append(f"{effect.command}: rewrites {effect.path} from the base image (copied up)")
 
@@ -177,14 +190,16 @@ class _StageSimulator:
     def _state(self, env: dict[str, str] | None = None, mounts: tuple[str, ...] = ()) -> ShellState:
         existing = set(self.alive)
         return ShellState(self.cwd, self.home, env or {}, self.plan.family, mounts, existing, self.apk_virtual,
-                          self.docker_clean)
+                          self.docker_clean, self.image)
 
     def _run(self, ins: Instruction, layer: Layer) -> None:
         run = self.build.run_of(ins)
         if run is None:
             return
-        if run.source is None or run.script is None or run.script.has_errors:
+        exec_form = ins.is_json and not ins.heredocs and run.source is None and bool(ins.values)
+        if not exec_form and (run.source is None or run.script is None or run.script.has_errors):
             layer.analysed = False
+            layer.added_unknown = True  # whatever it writes, its size is not known (never a known 0 B)
             layer.notes.append("script not analysed (non-POSIX shell or unparsable script)")
             return
         mounts = []
@@ -210,7 +225,13 @@ class _StageSimulator:
                         key, _, value = arg.partition("=")
                         state.env[key] = value
                 continue
-            for effect in effects_of(inv, state):
+            found = effects_of(inv, state)
+            unknown = unmodelled(inv, has_handler(inv.name))
+            if unknown is not None:
+                layer.unmodelled.append(unknown)
+                layer.added_unknown = True
+                self.unmodelled_at = (ins, layer, unknown, inv)
+            for effect in found:
                 if effect.kind is EffectKind.REMOVE and covers(effect.path, DOCKER_CLEAN):
                     self.docker_clean = state.docker_clean = False
                 if self._mounted(effect.path, mounts):
