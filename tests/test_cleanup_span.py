@@ -63,7 +63,10 @@ def test_one_removal_of_several_layers_names_each_layer_and_merges_from_the_earl
     assert fixed(text, "DO101").text.count("RUN ") == 1
 
 
-def test_a_builder_stage_cleanup_is_not_reported() -> None:
+def test_a_builder_stage_cleanup_is_only_info_without_a_fix() -> None:
+    from dockopt.diagnostics import Severity
+
     text = ("FROM debian:bookworm-slim AS build\nRUN apt-get update\nRUN rm -rf /var/lib/apt/lists/*\n"
             "FROM debian:bookworm-slim\nCOPY --from=build /etc/hostname /x\n")
-    assert findings(text, "DO101") == []
+    [d] = findings(text, "DO101")
+    assert d.severity is Severity.INFO and d.fix is None and "does not ship" in d.message

@@ -46,8 +46,7 @@ class CleanupInLaterLayer(Rule):
         build = ctx.build
         shipped = {stage.index for stage in build.shipped_stages(ctx.target)}
         for stage_plan in ctx.layers.stages:
-            if stage_plan.stage.index not in shipped:
-                continue  # a builder stage's bytes never reach users: its cleanups cost nothing
+            ships = stage_plan.stage.index in shipped
             groups: dict[tuple[int, int], list[Waste]] = {}
             for waste in stage_plan.waste:
                 if waste.removed.kind is not EffectKind.REMOVE or waste.created_by is waste.removed_by:
@@ -56,7 +55,14 @@ class CleanupInLaterLayer(Rule):
                     continue  # mv keeps the bytes: not a cleanup
                 groups.setdefault((waste.removed.start, waste.removed.end), []).append(waste)
             for wastes in groups.values():
-                yield self._finding(build, wastes, ctx.layers.layer_of(wastes[0].removed_by))
+                finding = self._finding(build, wastes, ctx.layers.layer_of(wastes[0].removed_by))
+                if not ships:
+                    # A builder stage's bytes never reach users: info, and no fix (a merge there
+                    # saves nothing in the image).
+                    finding.severity = Severity.INFO
+                    finding.fix = None
+                    finding.message += " (this stage does not ship: only its build cache grows)"
+                yield finding
 
     def _finding(self, build: Build, wastes: list[Waste], layer: Layer | None) -> Finding:
         first = wastes[0]
