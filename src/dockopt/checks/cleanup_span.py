@@ -3,20 +3,18 @@
 ``RUN apt-get update`` / ``RUN apt-get install -y curl`` / ``RUN apt-get clean`` /
 ``RUN rm -rf /var/lib/apt/lists/*``: the cleanup frees nothing unless it runs in the RUN
 that created the files, and it can only get there by taking every RUN in between along
-(moving it up past them would change what they see). This module finds such spans and
-builds the merge with the one merge primitive (``dockopt.fixes.merge.plan_merge``), pair by
-pair on the re-parsed text, so the span's fix is exactly the composition of proven merges:
-safe when every step is safe, unsafe (with every step's reason) when one is not, none when
-one step cannot be joined at all. Anything but a RUN between (WORKDIR, ENV, USER, COPY...)
+(moving it up past them would change what they see). This module finds such spans;
+the merge itself is the one merge primitive's (``dockopt.fixes.merge.join_runs``), which
+proves the whole span equivalent (or says why not) in one place. Anything but a RUN between (WORKDIR, ENV, USER, COPY...)
 ends the span: no fix.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockopt.diagnostics import Applicability, Edit, Fix
-from dockopt.model import Build, Run, build_model
-from dockopt.syntax import Instruction, parse
+from dockopt.diagnostics import Applicability, Fix
+from dockopt.model import Build
+from dockopt.syntax import Instruction
 
 MAX_SPAN = 12  # RUNs merged by one fix: longer spans are left to the user (and to DO105)
 
@@ -41,61 +39,61 @@ def cleanup_span(build: Build, creator: Instruction, remover: Instruction) -> Sp
 
 
 def span_fix(build: Build, span: Span) -> Fix | None:
-    """One edit replacing the span by the merged RUN, from pairwise merges of the re-parsed text."""
-    from dockopt.fixes.merge import plan_merge
+    """The span joined into its first RUN by the merge primitive (``join_runs``), or None
+    when the primitive cannot prove or write the join."""
+    from dockopt.fixes.merge import join_runs
 
-    source = build.document.source
-    start, end = span.runs[0].start, span.runs[-1].end
-    tail = len(source) - end  # everything after the span is never edited
-    text = source
-    reasons: list[str] = []
-    for _ in range(len(span.runs) - 1):
-        document = parse(text)
-        if document.errors:
-            return None
-        current = build_model(document)
-        merged = next((i for i in document.instructions if i.start == start), None)
-        following = [i for i in document.instructions if merged is not None and i.start > merged.start]
-        if merged is None or not following or following[0].name != "RUN":
-            return None
-        first, second = current.run_of(merged), current.run_of(following[0])
-        if first is None or second is None:
-            return None
-        plan = plan_merge(current, first, second)
-        if plan is None:
-            return None
-        masking = _masks_failure(second)
-        if masking:
-            reasons.append(masking)
-        if plan.applicability is Applicability.UNSAFE:
-            reasons.append(plan.reason)
-        elif plan.applicability is not Applicability.SAFE:
-            return None
-        from dockopt.fixes.fixer import apply_edits
-
-        text = apply_edits(text, list(plan.edits))
-    if parse(text).errors:
+    runs = [build.run_of(i) for i in span.runs]
+    if any(run is None for run in runs):
         return None
-    replacement = text[start : len(text) - tail]
+    plan = join_runs(build, runs)  # type: ignore[arg-type]
+    if plan is None:
+        return None
     lines = ", ".join(str(i.start_line) for i in span.runs[1:])
     message = f"Merge the RUNs on lines {lines} into the RUN on line {span.runs[0].start_line}"
-    if reasons:
-        unique = list(dict.fromkeys(r for r in reasons if r))
-        return Fix(Applicability.UNSAFE, f"{message} (unsafe: {'; '.join(unique)})", (Edit(start, end, replacement),))
-    return Fix(Applicability.SAFE, message, (Edit(start, end, replacement),))
+    if plan.applicability is Applicability.UNSAFE:
+        message += f" (unsafe: {plan.reason})"
+    return Fix(plan.applicability, message, plan.edits)
 
 
-def _masks_failure(run: Run) -> str | None:
-    """Why ``first && <this script>`` could succeed where the first RUN failed: a top-level
-    ``;``, ``||``, ``&``, newline or ``!`` in the appended script lets a later command run
-    after the ``&&`` chain failed (``false && rm x || true`` exits 0). Conservative, on top of
-    the merge primitive's own proof (issue 14 groups the appended body instead)."""
-    script = run.script
-    if script is None or script.has_errors:
-        return "the appended script does not parse"
-    for command in script.commands:
-        if command.depth:
-            continue
-        if command.connector in (";", "||", "&") or command.negated or command.background:
-            return "a top-level ';', '||', '&' or newline in the appended RUN could hide a failure of the RUN before it"
-    return None
+# Commands a cleanup-only RUN may consist of, to be moved into a heredoc body: literal
+# removals of known tools that succeed whenever the tool is there (rm -f/-rf never fails on
+# a missing path; apt-get clean, apk cache clean, ... only clean).
+_CLEANUP_TOOLS = frozenset({"rm", "apt-get", "apt", "apk", "yum", "dnf", "pip", "pip3", "npm", "yarn", "go"})
+
+
+def heredoc_fix(build: Build, creator: Instruction, remover: Instruction) -> Fix | None:
+    """A heredoc RUN directly followed by a one-command cleanup RUN: the cleanup goes inside
+    the heredoc body (``append_to_run`` places it so that it runs exactly when the body
+    succeeded) and the cleanup RUN goes."""
+    from dockopt.diagnostics import Edit
+    from dockopt.fixes.merge import append_to_run, blocking_instruction
+
+    first, second = build.run_of(creator), build.run_of(remover)
+    if (first is None or second is None or not creator.heredocs or remover.heredocs or remover.is_json
+            or remover.flags or blocking_instruction(build, creator, remover) is not None):
+        return None
+    script, source = second.script, second.source
+    if script is None or source is None or script.has_errors:
+        return None
+    commands = list(script.commands)
+    if len(commands) != 1:
+        return None
+    command = commands[0]
+    rm_force = command.name_value == "rm" and any((a.value or "").startswith("-") and "f" in (a.value or "")
+                                                   for a in command.args)
+    if command.name_value not in _CLEANUP_TOOLS or (command.name_value == "rm" and not rm_force):
+        return None
+    if command.redirects or command.assignments or command.depth or command.negated:
+        return None
+    text = source.text.strip()
+    if "\n" in text:
+        return None
+    plan = append_to_run(build, first, text)
+    if plan is None:
+        return None
+    delete = Edit(remover.line_start, remover.line_end, "")
+    message = f"Move this cleanup into the heredoc of the RUN on line {creator.start_line}"
+    if plan.applicability is Applicability.UNSAFE:
+        message += f" (unsafe: {plan.reason})"
+    return Fix(plan.applicability, message, (*plan.edits, delete))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockopt.checks.base import Finding, LintContext, Rule
-from dockopt.checks.cleanup_span import cleanup_span, span_fix
+from dockopt.checks.cleanup_span import cleanup_span, heredoc_fix, span_fix
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import EffectKind, Layer, Waste
 from dockopt.layers.plan import UNKNOWN_ORIGIN, shown_path
@@ -111,6 +111,8 @@ class CleanupInLaterLayer(Rule):
         first, second = build.run_of(creator), build.run_of(remover)
         if first is None or second is None:
             return None
+        if creator.heredocs:
+            return heredoc_fix(build, creator, remover)
         if blocking_instruction(build, creator, remover) is None:
             plan = plan_merge(build, first, second)
             if plan is None:
