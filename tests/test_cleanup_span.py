@@ -78,3 +78,28 @@ def test_a_heredoc_run_gets_the_cleanup_inside_its_body() -> None:
     assert result.count("RUN ") == 1
     body = result.split("<<EOF\n", 1)[1].split("\nEOF", 1)[0]
     assert "rm -rf /var/lib/apt/lists/*" in body
+
+
+@pytest.mark.parametrize("between", ["WORKDIR /app", "ENV APP_HOME=/srv", "LABEL a=b"])
+def test_a_literal_rm_moves_safely_past_env_workdir_and_metadata(between: str) -> None:
+    text = (f"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n{between}\n"
+            "RUN rm -rf /var/lib/apt/lists/*\n")
+    result = fixed(text, "DO101").text
+    assert result == (f"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && "
+                      f"rm -rf /var/lib/apt/lists/*\n{between}\n")
+
+
+@pytest.mark.parametrize("between", ["ENV PATH=/opt/bin:$PATH", "WORKDIR /var/lib/apt/lists/x", "USER nobody",
+                                     "COPY a /a"])
+def test_no_safe_move_past_what_could_change_the_rm(between: str) -> None:
+    text = (f"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n{between}\n"
+            "RUN rm -rf /var/lib/apt/lists/*\n")
+    [d] = findings(text, "DO101")
+    assert d.fix is None or d.fix.applicability is not Applicability.SAFE
+
+
+def test_a_cleanup_after_an_unmodelled_build_step_is_merged_into_the_run_right_before() -> None:
+    text = "FROM debian:bookworm-slim\nCOPY Makefile /src/\nRUN make -C /src\nRUN rm -rf /src/build\n"
+    [d] = findings(text, "DO101")
+    assert "unknown size" in d.message
+    assert fixed(text, "DO101").text.endswith("RUN make -C /src \\\n    && rm -rf /src/build\n")

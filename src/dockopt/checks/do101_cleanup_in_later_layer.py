@@ -16,10 +16,11 @@ from dockopt.checks.cleanup_span import cleanup_span, heredoc_fix, span_fix
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.layers import EffectKind, Layer, Waste
 from dockopt.layers.plan import UNKNOWN_ORIGIN, shown_path
+from dockopt.layers.simulator import covers
 from dockopt.layers.sizes import human
 from dockopt.fixes.merge import append_command, blocking_instruction, ends_badly, plan_merge
 from dockopt.layers.consumers import cache_readers
-from dockopt.model import Build
+from dockopt.model import Build, Run
 from dockopt.syntax import Instruction
 
 _WHAT = {
@@ -93,7 +94,16 @@ class CleanupInLaterLayer(Rule):
         # Several creators: the span from the earliest one takes them all along.
         earliest = creators[min(creators)]
         if any(w.created.category == UNKNOWN_ORIGIN for w in wastes):
-            fix = None  # which RUN made the files is a guess: merging it would prove nothing
+            # Which RUN made the files is a guess: only the merge with the RUN right before
+            # (equivalent whatever made them, and the likeliest maker) is offered.
+            guessed = build.run_of(earliest)
+            second = build.run_of(first.removed_by)
+            plan = (plan_merge(build, guessed, second) if guessed is not None and second is not None
+                    and not earliest.heredocs and blocking_instruction(build, earliest, first.removed_by) is None
+                    else None)
+            fix = None if plan is None else Fix(
+                plan.applicability, f"Merge this RUN into the RUN on line {earliest.start_line}"
+                + (f" (unsafe: {plan.reason})" if plan.reason else ""), plan.edits)
         elif len(creators) == 1:
             fix = self._fix(build, earliest, first.removed_by, cleanup_only, wastes)
         else:
@@ -141,11 +151,52 @@ class CleanupInLaterLayer(Rule):
         if append is None:
             return None
         delete = Edit(remover.line_start, remover.line_end, "")
+        if _neutral_between(build, creator, remover, second):
+            return Fix(Applicability.SAFE, f"Move this cleanup into the RUN on line {creator.start_line} (only "
+                       "ENV/WORKDIR/LABEL-like instructions stand between, and the cleanup reads neither)",
+                       (append, delete))
         return Fix(Applicability.UNSAFE,
                    f"Move this cleanup into the RUN on line {creator.start_line} (unsafe: the instructions "
                    "in between may still use the removed files)", (append, delete))
 
 
+
+
+# Instructions that neither read files nor change what a literal absolute `rm` does.
+_NEUTRAL = frozenset({"ENV", "WORKDIR", "LABEL", "EXPOSE", "STOPSIGNAL", "HEALTHCHECK", "CMD", "ENTRYPOINT",
+                      "MAINTAINER"})
+# Variables that change how a shell finds or runs a command.
+_SHELL_VARIABLES = ("PATH", "IFS", "ENV", "BASH_ENV", "LD_", "SHELLOPTS", "CDPATH", "HOME")
+
+
+def _neutral_between(build: Build, creator: Instruction, remover: Instruction, cleanup: Run) -> bool:
+    """Whether moving the cleanup RUN above the instructions between is provably the same
+    build: the cleanup is literal `rm -f`/`rm -rf` of absolute paths (no variables, no globs
+    outside the last component), every instruction between is ENV (of no shell-relevant
+    variable), WORKDIR outside the removed paths, or metadata (LABEL, EXPOSE, CMD, ...)."""
+    script = cleanup.script
+    if script is None or script.has_errors:
+        return False
+    commands = list(script.commands)
+    if len(commands) != 1 or commands[0].name_value != "rm" or commands[0].redirects or commands[0].assignments:
+        return False
+    paths = [a.value for a in commands[0].args if a.value is not None and not a.value.startswith("-")]
+    flags = [a.value for a in commands[0].args if a.value is not None and a.value.startswith("-")]
+    if len(paths) + len(flags) != len(commands[0].args) or not any("f" in f for f in flags):
+        return False  # a variable word, or an rm that could fail on a missing path
+    if not paths or any(not p.startswith("/") or "$" in p or "*" in p.rstrip("*").rstrip("/") for p in paths):
+        return False
+    between = [i for i in build.document.instructions if creator.start_line < i.start_line < remover.start_line]
+    for ins in between:
+        if ins.name not in _NEUTRAL:
+            return False
+        if ins.name == "ENV" and any(v.split("=", 1)[0].startswith(_SHELL_VARIABLES) for v in ins.values):
+            return False
+        if ins.name == "WORKDIR":
+            target = ins.values[0] if ins.values else ""
+            if not target.startswith("/") or "$" in target or any(covers(p, target) or covers(target, p) for p in paths):
+                return False
+    return True
 
 
 def _what(wastes: list[Waste]) -> str:
