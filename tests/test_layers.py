@@ -235,7 +235,8 @@ def test_a_removal_of_build_output_after_an_unmodelled_command_is_unknown_waste(
 
     text = "FROM debian:bookworm-slim\nRUN make /app\nRUN rm -r $HOME/.cache\n"
     [d] = findings(text, "DO101")
-    assert "unknown size" in d.message and "line 2 runs `make /app`" in d.message and d.fix is None
+    assert "unknown size" in d.message and "line 2 runs `make /app`" in d.message
+    assert d.fix is not None and "RUN on line 2" in d.fix.message  # the RUN right before: a plain merge
     # Not after modelled commands only, not for files one RUN makes and removes itself.
     assert findings("FROM debian:bookworm-slim\nRUN echo hi\nRUN rm -rf /tmp/x\n", "DO101") == []
     same_run = "FROM node:20\nRUN npm install && npm run build && rm -rf node_modules\n"

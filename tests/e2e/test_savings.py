@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 SAVINGS = Path(__file__).parent / "savings"
 CASES = sorted(p.name for p in SAVINGS.iterdir() if (p / "Dockerfile").is_file())
-BUILDKIT = {"chmod-large-copy", "heredoc-install", "secret-removed"}
+BUILDKIT = {"chmod-large-copy", "secret-removed"}
 GENERATED = {"chmod-large-copy": {"big.bin": 20_000_000}}
 RESULTS: dict[str, dict[str, object]] = {}
 
