@@ -264,7 +264,7 @@ def test_no_cache_is_written(text: str) -> None:
 
 def test_go_caches_follow_the_go_version() -> None:
     def categories(image: str) -> set[str]:
-        text = f"FROM {image}\nRUN go build ./...\n"
+        text = f"FROM {image}\nRUN go build ./... && go install example.com/tool@latest\n"
         return {e.category for stage in plan(text).stages for layer in stage.layers for e in layer.effects}
 
     assert "go-build-cache" in categories("golang:1.10") and "go-mod-cache" not in categories("golang:1.10")
