@@ -76,3 +76,15 @@ class LineIndex:
 
     def offset(self, line: int, column: int) -> int:
         return self._starts[line - 1] + column - 1
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: for "did you mean" hints between short names (stage names,
+    flag and option values), where the quadratic table is a few dozen cells."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

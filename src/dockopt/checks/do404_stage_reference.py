@@ -19,6 +19,7 @@ from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Applicability, Edit, Fix, Severity
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
+from dockopt.text import edit_distance
 
 _STAGE_LIKE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
 
@@ -212,17 +213,7 @@ def _near_stage(build: Build, ref: str) -> str | None:
         name = stage.name
         if name is None or name == ref:
             continue
-        if ref in name.split("-") or _distance(ref, name) <= min(2, len(ref) // 3):
+        if ref in name.split("-") or edit_distance(ref, name) <= min(2, len(ref) // 3):
             return stage.name_written or name
     return None
 
-
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance (stage names are short)."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]

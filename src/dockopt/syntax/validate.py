@@ -28,7 +28,9 @@ other frontends accept other things.
 from __future__ import annotations
 
 import re
+
 from dockopt.syntax.nodes import Document, Flag, Instruction, SyntaxIssue
+from dockopt.text import edit_distance
 
 __all__ = ["go_duration", "validate"]
 
@@ -395,17 +397,8 @@ def _suggestion(value: str, options: list[str]) -> str:
     for option in options:
         if option == value:
             return ""
-        distance = _levenshtein(value, option)
+        distance = edit_distance(value, option)
         if distance < best_distance:
             best, best_distance = option, distance
     return f" (did you mean {best}?)" if best else ""
 
-
-def _levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
