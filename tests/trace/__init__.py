@@ -8,10 +8,15 @@ provable (with the reason). See ``prove.py`` for what "equivalent" means, ``worl
 what the stub world models, ``declared.py`` for the cache cleanups a fix may add, and
 ``sandbox.py`` for the sandbox and what it needs (``unavailable()``).
 """
+import os
+import zlib
+
 from tests.trace.prove import SHELLS, Verdict, prove
 from tests.trace.sandbox import unavailable
 
 __all__ = ["SHELLS", "Verdict", "proof_sampled", "prove", "unavailable"]
+
+PROOF_EVERY = max(1, int(os.environ.get("DOCKOPT_PROOF_EVERY", "20")))
 
 
 def proof_sampled(path: object) -> bool:
@@ -24,8 +29,6 @@ def proof_sampled(path: object) -> bool:
     ``DOCKOPT_PROOF_EVERY=1`` proves the whole corpus (scripts/fix_safety_counts.py --prove
     prints the same counts).
     """
-    import os
-    import zlib
-
-    every = max(1, int(os.environ.get("DOCKOPT_PROOF_EVERY", "20")))
-    return every == 1 or zlib.crc32(str(path).rsplit("corpus/", 1)[-1].encode()) % every == 0
+    if PROOF_EVERY == 1:
+        return True
+    return zlib.crc32(str(path).rsplit("corpus/", 1)[-1].encode()) % PROOF_EVERY == 0
