@@ -3,20 +3,23 @@
 Each pass lints the current text, takes the applicable fixes (safe ones, and unsafe ones
 with ``--unsafe-fixes``; suggestions never), keeps a non-overlapping subset chosen
 deterministically (by start offset, then rule code), applies them back to front and
-re-parses. A pass whose result no longer parses, or still reports a fixed finding with the
+re-parses. Two fixes that edit the same instruction never go in one pass, even when their
+edits are apart: each was proven on the text as it is, not on the other's result (two DO105
+merges sharing their middle RUN would compose into a join neither checked). A pass whose result no longer parses, or still reports a fixed finding with the
 same fix (a fix that does not cure its finding would be applied on every pass), is thrown
 away and its fixes are not tried again. The loop stops when nothing changes or after
 ``MAX_PASSES``.
 """
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dockopt.diagnostics import Applicability, Diagnostic, Edit, Fix
 from dockopt.linter import LintResult
-from dockopt.syntax import parse
+from dockopt.syntax import Document, parse
 
 MAX_PASSES = 10
 
@@ -63,23 +66,39 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
     return "".join(out)
 
 
-def select_fixes(diagnostics: list[Diagnostic], unsafe: bool, skip: set[tuple[str, int]]) -> list[Diagnostic]:
-    """A deterministic, non-overlapping set of fixes to apply in one pass."""
+def select_fixes(diagnostics: list[Diagnostic], unsafe: bool, skip: set[tuple[str, int]],
+                 document: Document) -> list[Diagnostic]:
+    """A deterministic set of fixes to apply in one pass: no two overlap or touch, and no two
+    edit the same instruction of ``document`` (see the module docstring)."""
     candidates = [
         d for d in diagnostics
         if applicable(d.fix, unsafe) and (d.code, d.start_offset) not in skip
     ]
     candidates.sort(key=lambda d: (d.fix.start, d.fix.end, d.code))  # type: ignore[union-attr]
+    starts = [ins.line_start for ins in document.instructions]
     chosen: list[Diagnostic] = []
     taken: list[tuple[int, int]] = []
+    edited: set[int] = set()
     for d in candidates:
         assert d.fix is not None
         spans = [(e.start, e.end) for e in d.fix.edits]
-        if any(_conflicts(span, other) for span in spans for other in taken):
+        instructions = {i for span in spans for i in _instructions_touched(document, starts, span)}
+        if instructions & edited or any(_conflicts(span, other) for span in spans for other in taken):
             continue
         chosen.append(d)
         taken.extend(spans)
+        edited |= instructions
     return chosen
+
+
+def _instructions_touched(document: Document, starts: list[int], span: tuple[int, int]) -> range:
+    """Indices of the instructions whose lines ``span`` (source offsets) edits or inserts into."""
+    start, end = span
+    last = bisect.bisect_left(starts, max(end, start + 1))  # the ones starting before ``end``
+    first = bisect.bisect_right(starts, start) - 1  # the one starting at or before ``start``
+    if first < 0 or document.instructions[first].line_end <= start:
+        first += 1  # ``start`` lies after that instruction's lines (a blank or comment line)
+    return range(first, last)
 
 
 def _conflicts(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -100,7 +119,7 @@ def fix_text(text: str, run_lint: Callable[[str], LintResult], unsafe: bool = Fa
         result.remaining = current.diagnostics  # never touch a file that does not parse
         return result
     for _ in range(MAX_PASSES):
-        chosen = select_fixes(current.diagnostics, unsafe, skip)
+        chosen = select_fixes(current.diagnostics, unsafe, skip, current.document)
         if not chosen:
             break
         edits = [
