@@ -18,7 +18,6 @@ from dockopt.fixes.fixer import fix_text
 from dockopt.linter import LintResult
 from dockopt.server.analysis import Analysis
 from dockopt.server.lsp_diagnostics import finding_key, to_lsp
-from dockopt.syntax import Instruction
 
 FIX_ALL_KIND = "source.fixAll.dockopt"
 KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite, types.CodeActionKind.SourceFixAll,
@@ -141,15 +140,6 @@ def fix_all_action(analysis: Analysis, versioned: bool) -> types.CodeAction | No
 
 # --- "ignore DOxxx for this instruction" -------------------------------------------------
 
-def instruction_at(analysis: Analysis, line: int) -> Instruction | None:
-    for ins in analysis.result.document.instructions:
-        if ins.start_line <= line <= ins.end_line:
-            return ins
-        if ins.start_line > line:
-            break
-    return None
-
-
 def _newline(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
 
@@ -157,7 +147,7 @@ def _newline(text: str) -> str:
 def ignored_text(analysis: Analysis, d: Diagnostic) -> str | None:
     """The text with ``d``'s code added to a ``# dockopt: ignore=`` comment directly above its
     instruction (an existing one is extended), or None when there is no instruction."""
-    ins = instruction_at(analysis, d.start.line)
+    ins = analysis.result.document.instruction_at_line(d.start.line)
     if ins is None:
         return None
     text, index = analysis.text, analysis.result.document.index
@@ -216,7 +206,7 @@ def code_actions(analysis: Analysis, params: types.CodeActionParams, versioned: 
     if wanted(types.CodeActionKind.QuickFix, only):
         seen: set[tuple[str, int]] = set()
         for d in targets:
-            ins = instruction_at(analysis, d.start.line)
+            ins = analysis.result.document.instruction_at_line(d.start.line)
             if ins is None or (d.code, ins.start_line) in seen:
                 continue
             seen.add((d.code, ins.start_line))

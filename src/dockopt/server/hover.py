@@ -13,7 +13,6 @@ from dockopt.layers import EffectKind, Layer, LayerPlan, StagePlan
 from dockopt.layers.base_images import family_of, has_docker_clean
 from dockopt.layers.plan import shown_path
 from dockopt.layers.sizes import human
-from dockopt.server.actions import instruction_at
 from dockopt.server.analysis import Analysis
 from dockopt.server.inlay import size_label
 from dockopt.syntax import Instruction
@@ -136,7 +135,7 @@ def hover(analysis: Analysis, position: types.Position) -> types.Hover | None:
         return None
     offset = analysis.positions.offset(position)
     line = analysis.result.document.index.location(offset).line
-    ins = instruction_at(analysis, line)
+    ins = analysis.result.document.instruction_at_line(line)
     if ins is None:
         return None
     found = _stage_of(plan, ins)
