@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockopt.checks import rule_defaults
-from dockopt.diagnostics import Severity
 from dockopt.fileio import FileError, read_source
-from dockopt.linter import lint
+from dockopt.linter import DefaultSelector, lint
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "real"
@@ -38,17 +37,6 @@ VERDICTS = ROOT / "docs" / "precision_verdicts.tsv"
 FIXED = ROOT / "docs" / "precision_fixed.tsv"  # false positives found while sampling, fixed since
 REPORT = ROOT / "docs" / "precision.md"
 VERDICT_NAMES = {"act": "true, worth acting on", "true": "true, not worth acting on", "false": "false"}
-
-
-@dataclass(frozen=True)
-class Defaults:
-    codes: frozenset[str]
-
-    def enabled(self, code: str, path: str | None) -> bool:
-        return code in self.codes
-
-    def severity(self, code: str, default: Severity) -> Severity:
-        return default
 
 
 @dataclass(frozen=True)
@@ -72,7 +60,7 @@ def findings(corpus: Path) -> dict[str, list[Drawn]]:
             source = read_source(path)
         except FileError:
             continue
-        result = lint(source.text, str(path), Defaults(codes), path=path)
+        result = lint(source.text, str(path), DefaultSelector(codes), path=path)
         lines = source.text.splitlines()
         for d in result.diagnostics:
             first = d.start.line - 1
