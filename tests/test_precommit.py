@@ -101,6 +101,18 @@ def _project(tmp: Path, env: dict[str, str]) -> Path:
     return project
 
 
+def _configure_both_hooks(project: Path, repo: Path, env: dict[str, str]) -> None:
+    """As users run the hooks: a staged .pre-commit-config.yaml pinning the repository under
+    test at its revision, the fix hook before the check hook."""
+    rev = _git(repo, env, "rev-parse", "HEAD").strip()
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {repo.as_posix()}\n    rev: {rev}\n    hooks:\n"
+        "      - id: dockopt-fix\n      - id: dockopt\n",
+        encoding="utf-8",
+    )
+    _git(project, env, "add", "-A")
+
+
 def _pre_commit(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=project, env=env,
                           capture_output=True, text=True, timeout=900, check=False)
@@ -130,13 +142,7 @@ def test_hooks_check_fix_and_pass(hook_repo: tuple[Path, dict[str, str]], tmp_pa
     assert dockerfile.read_text(encoding="utf-8") == FIXED
 
     # 3. As users run it: a .pre-commit-config.yaml pinning the revision; both hooks pass.
-    rev = _git(repo, env, "rev-parse", "HEAD").strip()
-    (project / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {repo.as_posix()}\n    rev: {rev}\n    hooks:\n"
-        "      - id: dockopt-fix\n      - id: dockopt\n",
-        encoding="utf-8",
-    )
-    _git(project, env, "add", "-A")
+    _configure_both_hooks(project, repo, env)
     proc = _pre_commit(project, env, "run", "--all-files")
     assert proc.returncode == 0, _explain(proc)
     assert proc.stdout.count("Passed") == 2, _explain(proc)
@@ -181,13 +187,7 @@ def test_both_hooks_print_each_finding_once(hook_repo: tuple[Path, dict[str, str
     (project / "Dockerfile").write_text(MIXED, encoding="utf-8")
     (project / "api.dockerfile").write_text(MIXED, encoding="utf-8")
     (project / "Dockerfile.md").write_text("# Building\n\nRun `docker build .`\n", encoding="utf-8")
-    rev = _git(repo, env, "rev-parse", "HEAD").strip()
-    (project / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {repo.as_posix()}\n    rev: {rev}\n    hooks:\n"
-        "      - id: dockopt-fix\n      - id: dockopt\n",
-        encoding="utf-8",
-    )
-    _git(project, env, "add", "-A")
+    _configure_both_hooks(project, repo, env)
     proc = _pre_commit(project, env, "run", "--all-files")
     assert proc.returncode == 1, _explain(proc)
     fix_part, check_part = proc.stdout.split("dockopt (fix)", 1)[1].split("\ndockopt.", 1)
