@@ -9,19 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import BAD, CLEAN, dockopt
+from tests.test_cli import BAD, dockopt, project  # noqa: F401 (project: the same fixture)
 
 # A warning whose fix is unsafe (DO102: a later `make` might need the apt lists).
 WARNINGS = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\nRUN make\n"
 MULTI = "FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM debian:bookworm AS runtime\nCOPY --from=build /app /app\n"
-
-
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "Dockerfile").write_text(BAD)
-    (tmp_path / "clean").mkdir()
-    (tmp_path / "clean" / "Dockerfile").write_text(CLEAN)
-    return tmp_path
 
 
 # -- 1. no "All checks passed!" next to an exit-2 error ------------------------------------
