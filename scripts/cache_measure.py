@@ -34,7 +34,6 @@ from dockopt.diagnostics import Applicability, Severity
 from dockopt.linter import lint
 from dockopt.fixes.fixer import fix_text
 from dockopt.fixes.manifest_first import find_candidates, looks_like_tree
-from dockopt.model import Build, Stage
 from dockopt.fixes.reorder import expand, stage_places
 from dockopt.syntax import parse
 
@@ -62,33 +61,12 @@ class Count:
     expensive_rerun: int
 
 
-def needed_stages(build: Build) -> list[Stage]:
-    """The final stage and every stage it builds on or copies from, transitively."""
-    final = build.final_stage()
-    if final is None:
-        return []
-    wanted: list[Stage] = []
-    pending = [final]
-    while pending:
-        stage = pending.pop()
-        if stage in wanted:
-            continue
-        wanted.append(stage)
-        if stage.base_stage is not None:
-            pending.append(stage.base_stage)
-        for ins in stage.instructions:
-            refs = [f.value for f in ins.flags if f.name == "from" and f.value]
-            refs += [m.split("from=", 1)[1].split(",", 1)[0] for m in ins.flag_values("mount") if "from=" in m]
-            pending += [s for s in (build.stage(r) for r in refs) if s is not None]
-    return wanted
-
-
 def count(text: str, context: BuildContext, edited: str) -> Count:
     ctx = LintContext(parse(text), None, context)
     model = cache_model(ctx)
     rerun = model.reruns(FileChanged(edited, context))
     steps = expensive = steps_rerun = expensive_rerun = 0
-    for stage in needed_stages(ctx.build):
+    for stage in ctx.build.needed_stages():
         for ins in stage.instructions:
             if ins.name not in STEPS:
                 continue

@@ -188,6 +188,36 @@ class Build:
             stage = stage.base_stage
         return out
 
+    def needed_stages(self, target: str | None = None) -> list[Stage]:
+        """The stages a build of ``target`` (the final stage by default) runs, in build order:
+        BuildKit builds only that stage, the stages it builds FROM and every stage named by
+        ``COPY --from`` or ``RUN --mount=from=`` in them, transitively."""
+        final = self.final_stage(target)
+        if final is None:
+            return []
+        needed: set[int] = set()
+        pending = [final.index]
+        while pending:
+            index = pending.pop()
+            if index in needed:
+                continue
+            needed.add(index)
+            stage = self.stages[index]
+            if stage.base_stage is not None:
+                pending.append(stage.base_stage.index)
+            for ins in stage.instructions:
+                refs = ins.flag_values("from")
+                for mount in ins.flag_values("mount"):
+                    for part in mount.split(","):
+                        key, _, value = part.partition("=")
+                        if key.strip().lower() == "from":
+                            refs.append(value.strip())
+                for ref in refs:
+                    found = self.stage(ref)
+                    if found is not None:
+                        pending.append(found.index)
+        return [stage for stage in self.stages if stage.index in needed]
+
 
 def _basename(path: str) -> str:
     return path.rsplit("/", 1)[-1].lower().removesuffix(".exe")

@@ -4,14 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typing import TYPE_CHECKING
-
 from dockopt.layers.accounting import Accounting
 from dockopt.layers.plan import LayerPlan, shown_path
 from dockopt.layers.sizes import human
-
-if TYPE_CHECKING:
-    from dockopt.model import Build
 
 
 def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None) -> tuple[LayerPlan | None, str]:
@@ -37,7 +32,7 @@ def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target
         if stage is None:
             names = ", ".join(s.label for s in ctx.build.stages)
             return None, None, f"{path}: target stage \"{target}\" could not be found; stages: {names}"
-        needed = _stages_needed(ctx.build, stage.index)
+        needed = {s.index for s in ctx.build.needed_stages(target)}
     from dockopt.cache.model import annotate_layers
 
     annotate_layers(ctx)  # fills each layer's rebuilt_when from the cache model
@@ -49,33 +44,6 @@ def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target
         return ctx.layers, accounting, ""
     # BuildKit builds only what the target needs: its FROM chain and the stages it copies from.
     return LayerPlan([p for p in ctx.layers.stages if p.stage.index in needed]), accounting, ""
-
-
-def _stages_needed(build: Build, target_index: int) -> set[int]:
-    """Indexes of the stages a ``--target`` build runs: the target, its base stages and every
-    stage named by ``COPY --from`` or ``RUN --mount=from=`` in them, transitively."""
-    needed: set[int] = set()
-    pending = [target_index]
-    while pending:
-        index = pending.pop()
-        if index in needed:
-            continue
-        needed.add(index)
-        stage = build.stages[index]
-        if stage.base_stage is not None:
-            pending.append(stage.base_stage.index)
-        for ins in stage.instructions:
-            refs = ins.flag_values("from")
-            for mount in ins.flag_values("mount"):
-                for part in mount.split(","):
-                    key, _, value = part.partition("=")
-                    if key.strip().lower() == "from":
-                        refs.append(value.strip())
-            for ref in refs:
-                found = build.stage(ref)
-                if found is not None and found.index < len(build.stages):
-                    pending.append(found.index)
-    return needed
 
 
 def render_layers(text: str, path: Path, context_dir: Path | None, target: str | None, fmt: str) -> tuple[str, bool]:
