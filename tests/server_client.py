@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,17 @@ async def start(root: Path, *, capabilities: str = "neovim@v0.7.0", options: Any
 async def stop(client: LanguageClient) -> None:
     await client.shutdown_session()
     await client.stop()
+
+
+@contextlib.asynccontextmanager
+async def served(root: Path, **options: Any) -> AsyncIterator[RecordingClient]:
+    """A server started as :func:`start` starts it (same options), stopped when the block
+    ends, also when it fails."""
+    client = await start(root, **options)
+    try:
+        yield client
+    finally:
+        await stop(client)
 
 
 class Documents:

@@ -19,7 +19,7 @@ from pygls.exceptions import JsonRpcRequestCancelled
 
 from dockopt.layers.sizes import human
 
-from tests.server_client import Documents, dockopt_fix, start, stop, whole
+from tests.server_client import Documents, dockopt_fix, served, whole
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
@@ -53,8 +53,7 @@ async def code_actions(client, uri: str, text: str, only: list[str] | None = Non
 
 async def test_open_change_close_diagnostics(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         diagnostics = await docs.open(path, EXAMPLE)
         assert codes(diagnostics) == ["DO101", "DO103", "DO301", "DO404"]
@@ -84,14 +83,11 @@ async def test_open_change_close_diagnostics(tmp_path: Path) -> None:
             text_document=t.TextDocumentIdentifier(uri=path.as_uri())))
         cleared = await client.wait_published(path.as_uri(), after=seen)
         assert cleared.uri == path.as_uri() and list(cleared.diagnostics) == []
-    finally:
-        await stop(client)
 
 
 async def test_rapid_changes_end_with_the_last_version(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         await docs.open(path, "FROM debian\n")
         uri = path.as_uri()
@@ -102,14 +98,11 @@ async def test_rapid_changes_end_with_the_last_version(tmp_path: Path) -> None:
         diagnostics = await docs.change(uri, typed)
         assert "DO103" in codes(diagnostics)
         assert client.error is None
-    finally:
-        await stop(client)
 
 
 async def test_quick_fix_is_the_fixers_edit_and_rechecks_clean(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         diagnostics = await docs.open(path, EXAMPLE)
         do103 = next(d for d in diagnostics if d.code == "DO103")
@@ -123,8 +116,6 @@ async def test_quick_fix_is_the_fixers_edit_and_rechecks_clean(tmp_path: Path) -
         assert "DO103" not in codes(after)
         # Only that fix was applied: DO404's casing is still reported.
         assert "DO404" in codes(after)
-    finally:
-        await stop(client)
 
 
 UNSAFE_AND_SUGGESTION = """\
@@ -139,8 +130,7 @@ RUN make install
 
 async def test_unsafe_fixes_are_labelled_and_suggestions_are_not_quick_fixes(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         diagnostics = await docs.open(path, UNSAFE_AND_SUGGESTION)
         assert {"DO102", "DO201"} <= set(codes(diagnostics))
@@ -155,14 +145,11 @@ async def test_unsafe_fixes_are_labelled_and_suggestions_are_not_quick_fixes(tmp
         # The unsafe fix, applied, cures its finding.
         _text, after = await docs.apply(unsafe.edit)
         assert "DO102" not in codes(after)
-    finally:
-        await stop(client)
 
 
 async def test_fix_all_is_dockopt_fix(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path, capabilities="visual-studio-code")
-    try:
+    async with served(tmp_path, capabilities="visual-studio-code") as client:
         docs = Documents(client)
         await docs.open(path, EXAMPLE)
         actions = await code_actions(client, path.as_uri(), EXAMPLE, only=["source.fixAll"])
@@ -174,15 +161,12 @@ async def test_fix_all_is_dockopt_fix(tmp_path: Path) -> None:
         # Nothing safe is left to fix.
         assert await code_actions(client, path.as_uri(), text, only=["source.fixAll.dockopt"]) == []
         assert "DO103" not in codes(after)
-    finally:
-        await stop(client)
 
 
 async def test_ignore_action_inserts_a_suppression_that_silences(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     text = "FROM python:3.12\n# install the lists\nRUN apt-get update\nRUN apt-get install -y curl\n"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         diagnostics = await docs.open(path, text)
         assert "DO103" in codes(diagnostics)
@@ -198,8 +182,6 @@ async def test_ignore_action_inserts_a_suppression_that_silences(tmp_path: Path)
                      and a.diagnostics[0].range.start.line == 3)
         newer, after = await docs.apply(again.edit)
         assert "# dockopt: ignore=DO103,DO102\nRUN apt-get update\n" in newer
-    finally:
-        await stop(client)
 
 
 def layer_sizes(path: Path, text: str) -> dict[int, tuple[int, int]]:
@@ -215,8 +197,7 @@ def layer_sizes(path: Path, text: str) -> dict[int, tuple[int, int]]:
 async def test_inlay_hints_show_layer_sizes_and_waste(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     sizes = layer_sizes(path, EXAMPLE)  # the simulator's numbers, as `dockopt layers` prints them
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         await docs.open(path, EXAMPLE)
         hints = await client.text_document_inlay_hint_async(t.InlayHintParams(
@@ -235,14 +216,11 @@ async def test_inlay_hints_show_layer_sizes_and_waste(tmp_path: Path) -> None:
             text_document=t.TextDocumentIdentifier(uri=path.as_uri()),
             range=t.Range(start=t.Position(line=3, character=0), end=t.Position(line=4, character=0))))
         assert [h.position.line for h in some] == [3]
-    finally:
-        await stop(client)
 
 
 async def test_hover_shows_effects_cache_and_base_image(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         await docs.open(path, EXAMPLE)
 
@@ -266,8 +244,6 @@ async def test_hover_shows_effects_cache_and_base_image(tmp_path: Path) -> None:
         blank = await client.text_document_hover_async(t.HoverParams(
             text_document=t.TextDocumentIdentifier(uri=path.as_uri()), position=t.Position(line=8, character=0)))
         assert blank is None
-    finally:
-        await stop(client)
 
 
 async def test_config_per_workspace_folder_and_reload(tmp_path: Path) -> None:
@@ -276,8 +252,7 @@ async def test_config_per_workspace_folder_and_reload(tmp_path: Path) -> None:
         folder.mkdir()
     (two / ".dockopt.toml").write_text('ignore = ["DO103"]\n')
     text = "FROM python:3.12\nRUN apt-get update\nRUN apt-get install -y curl\n"
-    client = await start(tmp_path, folders=[one, two])
-    try:
+    async with served(tmp_path, folders=[one, two]) as client:
         docs = Documents(client)
         assert "DO103" in codes(await docs.open(one / "Dockerfile", text))
         assert "DO103" not in codes(await docs.open(two / "Dockerfile", text))
@@ -290,15 +265,12 @@ async def test_config_per_workspace_folder_and_reload(tmp_path: Path) -> None:
         assert "DO103" not in codes(params.diagnostics)
         do102 = next(d for d in params.diagnostics if d.code == "DO102")
         assert do102.severity == t.DiagnosticSeverity.Error
-    finally:
-        await stop(client)
 
 
 async def test_bad_config_is_reported_once(tmp_path: Path) -> None:
     (tmp_path / ".dockopt.toml").write_text('select = ["DO1"]\nignor = ["DO103"]\n')
     text = "FROM python:3.12\nRUN apt-get update\nRUN apt-get install -y curl\n"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         diagnostics = await docs.open(tmp_path / "Dockerfile", text)
         assert "DO103" in codes(diagnostics)  # checked with the defaults meanwhile
@@ -307,8 +279,6 @@ async def test_bad_config_is_reported_once(tmp_path: Path) -> None:
         errors = [m for m in client.messages if m.type == t.MessageType.Error]
         assert len(errors) == 1, errors
         assert ".dockopt.toml:2" in errors[0].message and "ignor" in errors[0].message
-    finally:
-        await stop(client)
 
 
 BIG = "FROM debian\n" + "".join(f"RUN apt-get update && apt-get install -y pkg{i} && rm -rf /tmp/{i}\n"
@@ -317,8 +287,7 @@ BIG = "FROM debian\n" + "".join(f"RUN apt-get update && apt-get install -y pkg{i
 
 async def test_cancellation(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         await docs.open(path, "FROM debian\n")
         uri = path.as_uri()
@@ -335,8 +304,6 @@ async def test_cancellation(tmp_path: Path) -> None:
         hover = await client.text_document_hover_async(t.HoverParams(
             text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=1, character=0)))
         assert hover is not None and "RUN" in hover.contents.value
-    finally:
-        await stop(client)
 
 
 CRASHING_HOVER = [sys.executable, "-c", """
@@ -352,8 +319,7 @@ sys.exit(run_stdio())
 
 async def test_a_crash_in_one_request_does_not_kill_the_server(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path, command=CRASHING_HOVER)
-    try:
+    async with served(tmp_path, command=CRASHING_HOVER) as client:
         docs = Documents(client)
         await docs.open(path, EXAMPLE)
         hover = await client.text_document_hover_async(t.HoverParams(
@@ -364,8 +330,6 @@ async def test_a_crash_in_one_request_does_not_kill_the_server(tmp_path: Path) -
         diagnostics = await docs.change(path.as_uri(), EXAMPLE + "RUN true\n")
         assert "DO103" in codes(diagnostics)
         assert await code_actions(client, path.as_uri(), EXAMPLE, only=["source.fixAll.dockopt"])
-    finally:
-        await stop(client)
 
 
 async def test_positions_count_utf16_code_units(tmp_path: Path) -> None:
@@ -373,8 +337,7 @@ async def test_positions_count_utf16_code_units(tmp_path: Path) -> None:
     # (`make` last: DO102's cache fix stays unsafe, so `dockopt fix` applies DO103's fix only.)
     text = 'FROM python:3.12\nRUN echo "\U0001F600\U0001F600" && apt-get update\nRUN apt-get install -y curl\nRUN make\n'
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         diagnostics = await docs.open(path, text)
         do103 = next(d for d in diagnostics if d.code == "DO103")
@@ -389,14 +352,11 @@ async def test_positions_count_utf16_code_units(tmp_path: Path) -> None:
         assert new_text == dockopt_fix(path, text)
         assert '"\U0001F600\U0001F600" && apt-get update' in new_text
         assert "DO103" not in codes(after)
-    finally:
-        await stop(client)
 
 
 async def test_hostile_edits_keep_the_server_alive(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         uri = path.as_uri()
         await docs.open(path, "FRO")
@@ -411,8 +371,6 @@ async def test_hostile_edits_keep_the_server_alive(tmp_path: Path) -> None:
                 text_document=t.TextDocumentIdentifier(uri=uri), position=t.Position(line=1, character=3)))
             await code_actions(client, uri, text)
         assert not [m for m in client.log_messages if m.type == t.MessageType.Error]
-    finally:
-        await stop(client)
 
 
 
@@ -432,8 +390,7 @@ async def test_same_findings_as_dockopt_check(tmp_path: Path) -> None:
         tmp_path / "app" / "Dockerfile": "FROM python:3.12-slim\nCOPY main.py missing.py /app/\n"
                                          "# dockopt: ignore=DO105\nRUN echo a\nRUN echo b\n",
     }
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         for path, text in files.items():
             path.write_text(text)
@@ -451,8 +408,6 @@ async def test_same_findings_as_dockopt_check(tmp_path: Path) -> None:
             assert [g[:6] for g in got] == [e[:6] for e in expected], path
             assert all(e[6].startswith(g[6]) for g, e in zip(got, expected))
         assert any(code == "DO305" for code, *_ in expected)  # the context is the file's directory
-    finally:
-        await stop(client)
 
 
 async def test_save_rereads_the_configuration(tmp_path: Path) -> None:
@@ -460,8 +415,7 @@ async def test_save_rereads_the_configuration(tmp_path: Path) -> None:
     text = "FROM python:3.12\nRUN apt-get update\nRUN apt-get install -y curl\n"
     path = tmp_path / "Dockerfile"
     path.write_text(text)
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         assert "DO103" in codes(await docs.open(path, text))
         (tmp_path / ".dockopt.toml").write_text('ignore = ["DO103"]\n')
@@ -469,15 +423,12 @@ async def test_save_rereads_the_configuration(tmp_path: Path) -> None:
         client.text_document_did_save(t.DidSaveTextDocumentParams(text_document=t.TextDocumentIdentifier(
             uri=path.as_uri())))
         assert "DO103" not in codes(await waiting)
-    finally:
-        await stop(client)
 
 
 async def test_crlf_file_fixes_keep_crlf(tmp_path: Path) -> None:
     text = EXAMPLE.replace("\n", "\r\n")
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path)
-    try:
+    async with served(tmp_path) as client:
         docs = Documents(client)
         diagnostics = await docs.open(path, text)
         do103 = next(d for d in diagnostics if d.code == "DO103")
@@ -487,15 +438,12 @@ async def test_crlf_file_fixes_keep_crlf(tmp_path: Path) -> None:
         assert fixed == dockopt_fix(path, text)
         assert "\r\n" in fixed and "\n" not in fixed.replace("\r\n", "")
         assert "DO103" not in codes(after)
-    finally:
-        await stop(client)
 
 
 async def test_a_client_preferring_utf8_gets_utf8_positions(tmp_path: Path) -> None:
     text = 'FROM python:3.12\nRUN echo "\U0001F600é" && apt-get update\nRUN apt-get install -y curl\n'
     path = tmp_path / "Dockerfile"
-    client = await start(tmp_path, position_encodings=[t.PositionEncodingKind.Utf8, t.PositionEncodingKind.Utf16])
-    try:
+    async with served(tmp_path, position_encodings=[t.PositionEncodingKind.Utf8, t.PositionEncodingKind.Utf16]) as client:
         diagnostics = await Documents(client).open(path, text)
         do103 = next(d for d in diagnostics if d.code == "DO103")
         line = text.splitlines()[1]
@@ -503,5 +451,3 @@ async def test_a_client_preferring_utf8_gets_utf8_positions(tmp_path: Path) -> N
         hover = await client.text_document_hover_async(t.HoverParams(
             text_document=t.TextDocumentIdentifier(uri=path.as_uri()), position=do103.range.start))
         assert hover is not None and "apt-lists" in hover.contents.value
-    finally:
-        await stop(client)
