@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dockopt.layers.plan import EffectKind, LayerPlan, Waste
+
+if TYPE_CHECKING:
+    from dockopt.checks.base import LintContext
 
 # Rules whose findings are about bytes a layer ships in vain.
 WASTE_RULES = frozenset({"DO101", "DO102", "DO104", "DO201"})
@@ -153,9 +156,12 @@ class _LineOf(Protocol):
     def __call__(self, offset: int) -> int: ...
 
 
-def account_text(text: str, path: object = None, build_context: object = None, target: str | None = None
-                 ) -> Accounting | None:
-    """Lint ``text`` with the default selection and account its waste (None: does not parse)."""
+def account_text(text: str, path: object = None, build_context: object = None, target: str | None = None,
+                 *, context: LintContext | None = None) -> Accounting | None:
+    """Lint ``text`` with the default selection and account its waste (None: does not parse).
+
+    ``context``: the caller's view of this same text, build context and target, whose layer
+    plan is then accounted instead of simulating the text once more (``dockopt layers``)."""
     from dockopt.checks import rule_defaults
     from dockopt.checks.base import LintContext
     from dockopt.linter import DefaultSelector, lint
@@ -165,7 +171,8 @@ def account_text(text: str, path: object = None, build_context: object = None, t
                   build_context=build_context, target=target)  # type: ignore[arg-type]
     if result.document.errors:
         return None
-    ctx = LintContext(result.document, None, build_context, target)  # type: ignore[arg-type]
+    ctx = context if context is not None else \
+        LintContext(result.document, None, build_context, target)  # type: ignore[arg-type]
     shipped = [stage.index for stage in ctx.build.shipped_stages(target)]
     index = result.document.index
     return account(ctx.layers, shipped, result.diagnostics,  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target
     from dockopt.layers.accounting import account_text
 
     # Which of the waste `dockopt check` (default selection) names: the same plan, linted.
-    accounting = account_text(text, path, build_context, target)
+    accounting = account_text(text, path, build_context, target, context=ctx)
     if needed is None:
         return ctx.layers, accounting, ""
     # BuildKit builds only what the target needs: its FROM chain and the stages it copies from.
