@@ -78,7 +78,7 @@ def test_bad_smoke_run_options_exit_2(tmp_path: Path, args: list[str], message: 
 def test_json_contract(engine: DockerEngine, tmp_path: Path) -> None:
     ctx = copy_case("copy-chmod", tmp_path)
     proc = run_cli(str(ctx / "Dockerfile"), "--context", str(ctx), "--rebuild-after", str(ctx / "tool.sh"),
-                   "--format", "json")
+                   "--unsafe-fixes", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     for side in ("original", "fixed"):
@@ -93,7 +93,7 @@ def test_json_contract(engine: DockerEngine, tmp_path: Path) -> None:
         "/var/log/*", "/var/cache/ldconfig/aux-cache", "/etc/ssh/ssh_host_*", "/root/.cache/pip/http*"]
     assert report["secrets"] == []
     assert report["fixes_applied"] == [
-        {"code": "DO104", "line": 4, "applicability": "safe", "message": report["fixes_applied"][0]["message"]}]
+        {"code": "DO104", "line": 4, "applicability": "unsafe", "message": report["fixes_applied"][0]["message"]}]
     cache = report["cache"]
     assert cache["edited"] == "tool.sh"
     assert cache["original"]["misses"] == 2 and cache["fixed"]["misses"] == 1  # COPY (+ the chmod RUN)
@@ -104,10 +104,10 @@ def test_json_contract(engine: DockerEngine, tmp_path: Path) -> None:
 @pytest.mark.engine
 def test_text_report_names_lines_and_sizes(engine: DockerEngine, tmp_path: Path) -> None:
     ctx = copy_case("copy-chmod", tmp_path)
-    proc = run_cli(str(ctx / "Dockerfile"), "--context", str(ctx))
+    proc = run_cli(str(ctx / "Dockerfile"), "--context", str(ctx), "--unsafe-fixes")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "fixes applied: DO104 line 4 (safe)" in out
+    assert "fixes applied: DO104 line 4 (unsafe)" in out
     assert "RUN chmod 755 /usr/local/bin/tool" in out and "COPY --chmod=755 tool.sh" in out
     assert f"saved: {(ctx / 'tool.sh').stat().st_size:,} bytes" in out
     assert "filesystem: equal (ignored: /var/log/*" in out
@@ -154,7 +154,7 @@ def test_fixed_dockerfile_that_does_not_build_is_a_bug_exit_1(
     ctx = copy_case("copy-chmod", tmp_path)
     spoiled = _spoiled_fixer("COPY --chmod=755 tool.sh", "COPY --chmod=755 tool.sh.gone")
     monkeypatch.setattr(session, "plan_fixes", spoiled)
-    rc = main(["verify", str(ctx / "Dockerfile"), "--context", str(ctx), "--format", "json"])
+    rc = main(["verify", str(ctx / "Dockerfile"), "--context", str(ctx), "--unsafe-fixes", "--format", "json"])
     out, err = capsys.readouterr()
     report = json.loads(out)
     assert rc == 1
@@ -168,14 +168,14 @@ def test_fixed_dockerfile_that_does_not_build_is_a_bug_exit_1(
 def test_safe_fix_that_changes_the_image_is_a_bug_exit_1(
         engine: DockerEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    ctx = copy_case("copy-chmod", tmp_path)
-    monkeypatch.setattr(session, "plan_fixes", _spoiled_fixer("--chmod=755", "--chmod=700"))
+    ctx = copy_case("build-stamp", tmp_path)
+    monkeypatch.setattr(session, "plan_fixes", _spoiled_fixer("&& rm -f /tmp/scratch.bin", "&& true"))
     rc = main(["verify", str(ctx / "Dockerfile"), "--context", str(ctx)])
     out = capsys.readouterr().out
     assert rc == 1
-    assert "filesystem: differs" in out and "~ /usr/local/bin/tool" in out
-    assert ("dockopt verify: this is a bug in dockopt: a safe fix changed the image (DO104 line 4); "
-            "differing paths: /usr/local/bin/tool") in out
+    assert "filesystem: differs" in out and "/tmp/scratch.bin" in out
+    assert "dockopt verify: this is a bug in dockopt: a safe fix changed the image (DO101 line 5); " in out
+    assert "/tmp/scratch.bin" in out.split("differing paths:", 1)[1]
     assert "expected: unsafe fixes" not in out
 
 

@@ -27,9 +27,11 @@ What COPY's flags do was measured on the engine (BuildKit and the legacy builder
   message says so. The RUN must run as root (a ``chown`` as another user fails: the fold
   would turn a failing build into a passing one).
 
-Safe when nothing stands between the two but metadata and the flags need no new builder
-(``--chown``, or ``--chmod`` in a file that already depends on BuildKit: a ``# syntax=``
-directive, ``RUN --mount``, heredocs, ``COPY --link`` or ``--chmod``); unsafe otherwise.
+Always unsafe: the command no longer runs (the team's safe fix runs the same commands, and
+the trace harness compares exactly that), even where the final files are provably the same.
+The message also names what else changes: ``--chmod`` needing BuildKit in a file that does
+not depend on it yet (a ``# syntax=`` directive, ``RUN --mount``, heredocs, ``COPY --link`` or
+``--chmod``), a RUN in between that now runs after the change.
 ``--chmod`` takes octal modes only, and a ``chown`` owner with spaces or variables is left alone.
 """
 from __future__ import annotations
@@ -147,7 +149,8 @@ class RewriteAfterCopy(Rule):
         insert_at = creator.to_source(_keyword_end(creator))
         edits = (Edit(insert_at, insert_at, f" --{flag}={value}"), Edit(remover.line_start, remover.line_end, ""))
         needs_buildkit = flag == "chmod" and not uses_buildkit(ctx.document)
-        notes = []
+        notes = [f"the `{flag}` command no longer runs: the {creator.name} sets the "
+                 f"{'mode' if flag == 'chmod' else 'owner'} instead"]
         if needs_buildkit:
             notes.append("needs BuildKit; the legacy builder rejects --chmod")
         if moved_over:
@@ -155,9 +158,8 @@ class RewriteAfterCopy(Rule):
             notes.append(f"the RUN on line{'s' if len(moved_over) > 1 else ''} {lines} now runs after the {flag} "
                          f"instead of before it, and a file it creates under {target.path.rstrip('/') or '/'} keeps "
                          f"its {'owner' if flag == 'chown' else 'mode'}")
-        applicability = Applicability.UNSAFE if notes else Applicability.SAFE
-        note = f" (unsafe: {'; '.join(notes)})" if notes else ""
-        return Fix(applicability, f"Use `{creator.name} --{flag}={value}` and drop this RUN{note}", edits)
+        return Fix(Applicability.UNSAFE, f"Use `{creator.name} --{flag}={value}` and drop this RUN "
+                                         f"(unsafe: {'; '.join(notes)})", edits)
 
 
 def _runs_as_root(stage: Stage, remover: Instruction) -> bool:
