@@ -43,7 +43,6 @@ class RunOptions:
     hadolint: bool | None = None
     diff: bool = False
     jobs: int = 1
-    show_fixes: bool = False
     # Text output: each file's findings are rendered where the file is linted (in parallel
     # under --jobs) and its text is dropped from the outcome; None for the other formats.
     text: TextOptions | None = None

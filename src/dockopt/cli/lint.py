@@ -83,7 +83,6 @@ def _options(args: argparse.Namespace, mode: str, color: bool) -> RunOptions:
         diff=args.diff,
         jobs=jobs,
         text=text,
-        show_fixes=args.show_fixes,
     )
 
 
@@ -227,7 +226,7 @@ def _write_report(args: argparse.Namespace, mode: str, options: RunOptions, outc
 
     fixed = sum(o.fixed for o in outcomes)
     if args.fix_only:
-        _fix_only_summary(outcomes, fixed, dry_run=options.diff, show_fixes=True)
+        _fix_only_summary(outcomes, fixed, dry_run=options.diff)
         return
     if options.diff:
         for o in outcomes:
@@ -282,7 +281,7 @@ def _list_fixes(outcomes: Sequence[FileOutcome]) -> None:
         print("\n".join(lines), file=sys.stderr)
 
 
-def _fix_only_summary(outcomes: Sequence[FileOutcome], fixed: int, *, dry_run: bool, show_fixes: bool) -> None:
+def _fix_only_summary(outcomes: Sequence[FileOutcome], fixed: int, *, dry_run: bool) -> None:
     """What the fix hook prints: each changed file with its fixes, and one line counting what
     remains (the check hook lists those; printing them twice was noise)."""
     from collections import Counter
