@@ -98,12 +98,9 @@ class CleanupInLaterLayer(Rule):
             # (equivalent whatever made them, and the likeliest maker) is offered.
             guessed = build.run_of(earliest)
             second = build.run_of(first.removed_by)
-            plan = (plan_merge(build, guessed, second) if guessed is not None and second is not None
-                    and not earliest.heredocs and blocking_instruction(build, earliest, first.removed_by) is None
-                    else None)
-            fix = None if plan is None else Fix(
-                plan.applicability, f"Merge this RUN into the RUN on line {earliest.start_line}"
-                + (f" (unsafe: {plan.reason})" if plan.reason else ""), plan.edits)
+            fix = (_merge_fix(build, guessed, second) if guessed is not None and second is not None
+                   and not earliest.heredocs and blocking_instruction(build, earliest, first.removed_by) is None
+                   else None)
         elif len(creators) == 1:
             fix = self._fix(build, earliest, first.removed_by, cleanup_only, wastes)
         else:
@@ -124,13 +121,7 @@ class CleanupInLaterLayer(Rule):
         if creator.heredocs:
             return heredoc_fix(build, creator, remover)
         if blocking_instruction(build, creator, remover) is None:
-            plan = plan_merge(build, first, second)
-            if plan is None:
-                return None
-            message = f"Merge this RUN into the RUN on line {creator.start_line}"
-            if plan.reason:
-                message += f" (unsafe: {plan.reason})"
-            return Fix(plan.applicability, message, plan.edits)
+            return _merge_fix(build, first, second)
         # Further away, with only RUNs between: merge the whole span (cleanup_span.py).
         span = cleanup_span(build, creator, remover)
         if span is not None:
@@ -160,6 +151,18 @@ class CleanupInLaterLayer(Rule):
                    "in between may still use the removed files)", (append, delete))
 
 
+
+
+def _merge_fix(build: Build, first: Run, second: Run) -> Fix | None:
+    """The cleanup RUN ``second`` merged into ``first``, the RUN right before it, by the merge
+    primitive (None when it cannot prove or write the merge)."""
+    plan = plan_merge(build, first, second)
+    if plan is None:
+        return None
+    message = f"Merge this RUN into the RUN on line {first.instruction.start_line}"
+    if plan.reason:
+        message += f" (unsafe: {plan.reason})"
+    return Fix(plan.applicability, message, plan.edits)
 
 
 # Instructions that neither read files nor change what a literal absolute `rm` does.
