@@ -89,6 +89,33 @@ class DiscoveryOptions:
     config_file: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExcludeSettings:
+    """What excludes files under one configuration: the command line's settings, else the
+    configuration's, else the defaults. Patterns come with the directory they are relative
+    to (the configuration's; the working directory for the command line's and the defaults)."""
+
+    exclude: list[tuple[str, Path]]
+    extend_exclude: list[tuple[str, Path]]
+    force_exclude: bool
+    respect_gitignore: bool
+
+    @classmethod
+    def resolve(cls, cli: DiscoveryOptions, config: Config, cwd: Path) -> ExcludeSettings:
+        if cli.exclude is not None:
+            base = [(p, cwd) for p in cli.exclude]
+        elif config.exclude is not None:
+            base = [(p, config.root) for p in config.exclude]
+        else:
+            base = [(p, cwd) for p in DEFAULT_EXCLUDE]
+        extra = [(p, config.root) for p in (config.extend_exclude or ())]
+        extra += [(p, cwd) for p in cli.extend_exclude]
+        force = cli.force_exclude if cli.force_exclude is not None else bool(config.force_exclude)
+        respect = cli.respect_gitignore if cli.respect_gitignore is not None else (
+            config.respect_gitignore if config.respect_gitignore is not None else True)
+        return cls(base, extra, force, respect)
+
+
 class _Excluder:
     """Exclude patterns per configuration (relative to its directory; the command line's
     relative to the working directory), compiled once."""
@@ -107,23 +134,12 @@ class _Excluder:
         key = config.source
         found = self._by_config.get(key)
         if found is None:
+            settings = ExcludeSettings.resolve(self.options, config, self._cwd)
             compiled: list[tuple[re.Pattern[str], bool, Path]] = []
-            cli = self.options
-            if cli.exclude is not None:
-                base = [(p, self._cwd) for p in cli.exclude]
-            elif config.exclude is not None:
-                base = [(p, config.root) for p in config.exclude]
-            else:
-                base = [(p, self._cwd) for p in DEFAULT_EXCLUDE]
-            extra = [(p, config.root) for p in (config.extend_exclude or ())]
-            extra += [(p, self._cwd) for p in cli.extend_exclude]
-            for pattern, root in base + extra:
+            for pattern, root in settings.exclude + settings.extend_exclude:
                 regex, basename_only = compile_glob(pattern.rstrip("/") if pattern.rstrip("/") else pattern)
                 compiled.append((regex, basename_only, root))
-            force = cli.force_exclude if cli.force_exclude is not None else bool(config.force_exclude)
-            respect = cli.respect_gitignore if cli.respect_gitignore is not None else (
-                config.respect_gitignore if config.respect_gitignore is not None else True)
-            found = self._by_config[key] = (compiled, force, respect)
+            found = self._by_config[key] = (compiled, settings.force_exclude, settings.respect_gitignore)
         return found
 
     def excluded(self, path: Path) -> bool:

@@ -149,7 +149,7 @@ def run_lint_command(args: argparse.Namespace) -> int:
     if args.show_settings:
         from dockopt.cli.settings import show_settings
 
-        return show_settings(args, options, files, stdin)
+        return show_settings(args, options, _discovery_options(args), files, stdin)
 
     outcomes: list[FileOutcome]
     if stdin:

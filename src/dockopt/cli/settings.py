@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 from dockopt.cli.exit_codes import EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
+    from dockopt.discovery import DiscoveryOptions
     from dockopt.report import FileReport
     from dockopt.runner import FileOutcome, RunOptions
 
 
-def show_settings(args: argparse.Namespace, options: RunOptions, files: Sequence[Path], stdin: bool) -> int:
+def show_settings(args: argparse.Namespace, options: RunOptions, discovery: DiscoveryOptions, files: Sequence[Path],
+                  stdin: bool) -> int:
     """The settings that apply to the first file (ruff's --show-settings): where they come
     from, the rules that run, and what the command line changed."""
     from dockopt.config import ConfigError, resolve_config
-    from dockopt.discovery import DEFAULT_EXCLUDE
+    from dockopt.discovery import ExcludeSettings
     from dockopt.runner import known_codes
     from dockopt.selection import RuleSelection
 
@@ -36,7 +38,7 @@ def show_settings(args: argparse.Namespace, options: RunOptions, files: Sequence
     except ConfigError as exc:
         print(f"dockopt: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    exclude = args.exclude if args.exclude is not None else config.exclude
+    excludes = ExcludeSettings.resolve(discovery, config, Path.cwd())
     rows = [
         ("file", str(path)),
         ("config", str(config.source) if config.source else "(none: defaults)"),
@@ -50,12 +52,10 @@ def show_settings(args: argparse.Namespace, options: RunOptions, files: Sequence
         ("unsafe-fixes", str(options.unsafe_fixes if options.unsafe_fixes is not None else bool(config.unsafe_fixes))
          .lower()),
         ("hadolint", str(options.hadolint if options.hadolint is not None else bool(config.hadolint)).lower()),
-        ("exclude", ", ".join(exclude if exclude is not None else DEFAULT_EXCLUDE)),
-        ("extend-exclude", ", ".join([*(config.extend_exclude or ()), *args.extend_exclude]) or "(none)"),
-        ("force-exclude", str(args.force_exclude if args.force_exclude is not None
-                              else bool(config.force_exclude)).lower()),
-        ("respect-gitignore", str(args.respect_gitignore if args.respect_gitignore is not None
-                                  else config.respect_gitignore is not False).lower()),
+        ("exclude", ", ".join(pattern for pattern, _root in excludes.exclude)),
+        ("extend-exclude", ", ".join(pattern for pattern, _root in excludes.extend_exclude) or "(none)"),
+        ("force-exclude", str(excludes.force_exclude).lower()),
+        ("respect-gitignore", str(excludes.respect_gitignore).lower()),
         ("jobs", str(options.jobs)),
     ]
     width = max(len(key) for key, _ in rows)
