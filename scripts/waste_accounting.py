@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _one(path: Path) -> list[tuple[str, str, str, int, int]]:
-    from dockopt.fileio import decode
     from dockopt.layers.accounting import account_text, describe
 
     try:
