@@ -25,7 +25,7 @@ from dockopt.layers.invocations import Invocation
 from dockopt.model import Build, Run, Stage
 from dockopt.toolchain.commands import compiling_install
 from dockopt.toolchain.images import alpine_version, parse_image
-from dockopt.toolchain.musl import ALPINE_PYTHON, compiles, has_manylinux_wheel, parse_requirement
+from dockopt.toolchain.musl import ALPINE_PYTHON, compiles, parse_requirement
 from dockopt.toolchain.packages import is_compiler, normalise
 
 _PY_TAG = re.compile(r"^(?:3\.)?(\d+)")
