@@ -103,3 +103,14 @@ def test_a_cleanup_after_an_unmodelled_build_step_is_merged_into_the_run_right_b
     [d] = findings(text, "DO101")
     assert "unknown size" in d.message
     assert fixed(text, "DO101").text.endswith("RUN make -C /src \\\n    && rm -rf /src/build\n")
+
+
+@pytest.mark.parametrize("codes", [("DO101",), ("DO102",)])
+def test_a_crlf_heredoc_body_gets_no_appended_cleanup(codes: tuple[str, ...]) -> None:
+    """BuildKit passes a heredoc body to the shell byte for byte (its parser keeps each body
+    line's CR): `apt-get update\\r` fails. An append before the CR would make the build pass
+    (`apt-get update && rm ...\\r`), so the body is left alone (found by the fix fuzzer)."""
+    text = ("FROM debian:bookworm-slim\r\nRUN <<EOF\r\napt-get update\r\napt-get install -y curl\r\nEOF\r\n"
+            + ("RUN rm -rf /var/lib/apt/lists/*\r\n" if "DO101" in codes else ""))
+    result = fixed(text, *codes)
+    assert "<<EOF\r\napt-get update\r\napt-get install -y curl\r\nEOF" in result.text, result.text

@@ -492,7 +492,11 @@ def _append_heredoc(build: Build, run: Run, command: str, start: frozenset[str],
     if len(ins.heredocs) != 1 or source.text != ins.heredocs[0].content or ins.heredocs[0].chomp:
         return Refused("only a RUN whose single heredoc body is the whole script takes an appended command")
     body = ins.heredocs[0].content
-    first_line = body.split("\n", 1)[0].rstrip("\r")
+    if "\r" in body:
+        # BuildKit hands a heredoc body to the shell byte for byte: a CRLF line's last word
+        # ends in a CR (`apt-get update\r` fails), where the text after it would not.
+        return Refused("the heredoc body has CRLF line endings, which the shell reads as part of the words")
+    first_line = body.split("\n", 1)[0]
     if first_line.startswith("#!"):
         m = _SHEBANG.fullmatch(first_line)
         if m is None:
