@@ -238,3 +238,15 @@ def test_a_difference_under_one_shell_only_is_found() -> None:
     original = "FROM debian\nRUN printf 'a\\n' > /etc/motd\n"
     verdict = prove(original, "FROM debian\nRUN echo -e 'a' > /etc/motd\n")
     assert verdict.disproven and "under dash" in verdict.reason, verdict
+
+
+def test_a_fix_the_builder_cannot_see_is_proven_without_running() -> None:
+    """DO404's casing fix in a Windows stage: the sandbox has no PowerShell, but BuildKit reads
+    both files into the same instructions. Any other difference still needs the sandbox."""
+    shell = 'SHELL ["powershell", "-Command"]\n'
+    original = f"FROM mcr.microsoft.com/windows/servercore:ltsc2022 as Build\n{shell}RUN Write-Host hi\n"
+    verdict = prove(original, original.replace(" as ", " AS "))
+    assert verdict.proven and verdict.category == "identical", str(verdict)
+    for changed in (original.replace("hi", "ho"), original.replace("Write-Host hi", "Write-Host  hi"),
+                    original.replace("as Build", "as Other")):
+        assert not prove(original, changed).proven
