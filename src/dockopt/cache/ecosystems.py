@@ -76,6 +76,35 @@ ECOSYSTEMS: dict[str, Ecosystem] = {
 }
 
 
+# Files an install may read besides the manifests the table names, when the context cannot
+# say (basename patterns, matched case-insensitively): included requirement files, local
+# packages and wheels, files install scripts commonly read (`prisma generate` reads
+# `schema.prisma`), version files a Gemfile or pom.xml reads, build files of subprojects.
+# A COPY of such a file before the install is taken as read by it (DO301 stays silent).
+_JS_READS = ("package.json", "*lock*", ".npmrc", ".yarnrc*", ".pnpmfile.cjs", "pnpm-workspace.yaml", "bunfig.toml",
+             "*.tgz", "*.tar.gz", "*.prisma", "tsconfig*.json", "*.config.*js", "*.config.ts", ".babelrc*",
+             "angular.json", "nx.json", "lerna.json", "turbo.json", ".nvmrc", ".node-version", ".env*")
+_PY_READS = ("*.txt", "*.in", "*.pip", "*req*", "*constraint*", "setup.py", "setup.cfg", "pyproject.toml", "*.lock",
+             "poetry.toml", "uv.toml", ".python-version", "pipfile*", "*.whl", "*.tar.gz", "*.zip", "*.egg",
+             "pip.conf", "readme*", "manifest.in", "version*", "_version.py", "__init__.py")
+MAY_READ: dict[str, tuple[str, ...]] = {
+    "npm": _JS_READS, "yarn": _JS_READS, "pnpm": _JS_READS, "bun": _JS_READS,
+    "pip": _PY_READS, "poetry": _PY_READS, "uv": _PY_READS, "pipenv": _PY_READS,
+    "go": ("go.mod", "go.sum", "go.work*", "*.mod", "modules.txt"),
+    "cargo": ("cargo.*", "rust-toolchain*", "config.toml", "build.rs"),
+    "maven": ("pom.xml", "*.pom", "settings*.xml", "mvnw*", "maven-wrapper*", "*.jar", "extensions.xml"),
+    "gradle": ("*.gradle", "*.gradle.kts", "gradle.properties", "gradlew*", "gradle-wrapper*", "*.versions.toml",
+               "*.jar"),
+    "bundler": ("gemfile*", "*.gemspec", ".ruby-version", ".tool-versions", "*.gem", "version.rb", "config"),
+    "composer": ("composer.*", "auth.json", "*.phar", "artisan"),
+    "dotnet": ("*.sln", "*.*proj", "*.props", "*.targets", "nuget.config", "global.json", "packages.lock.json",
+               "*.nupkg", "directory.*"),
+    "mix": ("mix.exs", "mix.lock", "*.exs", ".tool-versions"),
+}
+# Read by every install that fetches from a registry or a git host: credentials, certificates.
+ANY_INSTALL_READS = ("*.pem", "*.crt", "*.cer", "*.key", ".netrc", ".gitconfig", "known_hosts", "id_*", "*.p12")
+
+
 @dataclass(frozen=True, slots=True)
 class Install:
     """A dependency install found in a RUN."""
@@ -154,6 +183,8 @@ def _js(inv: Invocation, words: list[str], sub: str | None) -> Install | None:
     if name == "yarn":
         if sub not in (None, "install") or _positionals(words, opts, skip=0 if sub is None else 1):
             return None
+        if inv.has("--version", "-v", "--help", "-h"):
+            return None  # `yarn --version` prints the version: no install
         frozen = inv.has("--frozen-lockfile", "--immutable", "--pure-lockfile")
         return Install(eco, inv, _option(inv, "--cwd"),
                        rewrites=None if frozen else "yarn install without --frozen-lockfile may update yarn.lock")

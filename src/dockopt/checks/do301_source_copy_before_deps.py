@@ -6,6 +6,12 @@ the install on every source edit. Reported on the broad COPY (``.``, ``./``, ``s
 context directory that holds the install's project), naming the install and the manifests
 (:mod:`dockopt.fixes.manifest_first`, :mod:`dockopt.cache.ecosystems`).
 
+More generally (issue 16), any other COPY/ADD of the context above the first install of its
+stage whose files the install does not read (``COPY requirements.txt .`` / ``COPY app.py .`` /
+``RUN pip install -r requirements.txt``) is reported on that COPY, with a fix that moves it
+below the install (:mod:`dockopt.fixes.unread_copy`: what "does not read" rests on, and when
+the move is safe).
+
 Decisions:
 - Every stage counts, builder stages included: they do not ship, but their installs are
   exactly the build time this rule is about.
@@ -29,6 +35,7 @@ from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Severity
 from dockopt.layers.sizes import human
 from dockopt.fixes.manifest_first import Candidate, analyse, find_candidates, plan_fix
+from dockopt.fixes.unread_copy import UnreadCopy, find_unread_copies, plan_move
 
 MAX_NAMED = 4
 # What to copy, for ecosystems whose manifests cannot be named without the context.
@@ -43,7 +50,9 @@ class SourceCopyBeforeDeps(Rule):
     uses_context = True
 
     def check(self, ctx: LintContext) -> Iterator[Finding]:
+        reported: set[int] = set()
         for candidate in find_candidates(ctx):
+            reported.add(id(candidate.copy.instruction))
             install = candidate.install
             if install.needs_sources and not install.manifest_variant:
                 continue
@@ -56,6 +65,21 @@ class SourceCopyBeforeDeps(Rule):
             finding = Finding.at(candidate.copy.instruction, self._message(ctx, candidate), fix)
             finding.related.append((f"the install `{install.text}`", install.invocation.start))
             yield finding
+        for unread in find_unread_copies(ctx, reported):
+            finding = Finding.at(unread.place.instruction, self._unread_message(unread), plan_move(ctx, unread))
+            finding.related.append((f"the install `{unread.install.text}`", unread.install.invocation.start))
+            yield finding
+
+    def _unread_message(self, unread: UnreadCopy) -> str:
+        ins = unread.place.instruction
+        line = unread.run_place.instruction.start_line
+        it = "them" if len(unread.footprint.sources) > 1 else "it"
+        message = (f"this {ins.name} copies {unread.footprint.shown()} before `{unread.install.text}` on line "
+                   f"{line}, which does not read {it}, so every edit of {it} reruns the install; move this {ins.name} "
+                   "below the install")
+        if unread.blocked:
+            message += f" (with what uses it: {unread.blocked})"
+        return message
 
     def _message(self, ctx: LintContext, candidate: Candidate) -> str:
         plan = candidate.plan

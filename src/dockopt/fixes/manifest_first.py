@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from dockopt.cache.ecosystem_files import ManifestPlan
 
 # Where installs write too (packages, caches): sources copied into them could collide.
-_SYSTEM = ("/usr", "/etc", "/var", "/lib", "/lib64", "/bin", "/sbin", "/tmp", "/proc", "/sys", "/dev")
-_HOMES = ("/root", "/home")  # the directories themselves (a user's caches live below them)
+SYSTEM = ("/usr", "/etc", "/var", "/lib", "/lib64", "/bin", "/sbin", "/tmp", "/proc", "/sys", "/dev")
+HOMES = ("/root", "/home")  # the directories themselves (a user's caches live below them)
 _KEPT_FLAGS = ("chown", "chmod", "link")
 _PLAIN_PATH = re.compile(r"^[A-Za-z0-9._+@%=,/*-]+$")
 
@@ -120,7 +120,7 @@ def broad_copy(place: Place, context: BuildContext | None = None) -> BroadCopy |
     return BroadCopy(place, normalize(source), join_path(place.cwd, dest))
 
 
-def _install_cwd(ctx: LintContext, place: Place, install: Install) -> str | None:
+def install_cwd(ctx: LintContext, place: Place, install: Install) -> str | None:
     """The directory the install runs in: WORKDIR, then literal ``cd``s before it in the RUN."""
     run = ctx.build.run_of(place.instruction)
     cwd = place.cwd
@@ -157,34 +157,40 @@ def find_candidates(ctx: LintContext) -> list[Candidate]:
     return found
 
 
+def project_dir(install: Install, cwd: str) -> str:
+    """The image directory of the install's project: the one it names, else its working
+    directory; for pip, the directory of the first ``-r`` file."""
+    if not install.ecosystem.required and install.files:
+        return posixpath.dirname(join_path(cwd, install.files[0]))
+    return join_path(cwd, install.project) if install.project else cwd
+
+
 def _candidate(ctx: LintContext, places: list[Place], index: int, install: Install) -> Candidate | None:
     place, before = places[index], places[:index]
-    cwd = _install_cwd(ctx, place, install)
+    cwd = install_cwd(ctx, place, install)
     if cwd is None:
         return None
-    project_image = join_path(cwd, install.project) if install.project else cwd
-    if not install.ecosystem.required and install.files:  # pip: the project is where the -r file is
-        project_image = posixpath.dirname(join_path(cwd, install.files[0]))
+    project_image = project_dir(install, cwd)
     copies = [c for c in (broad_copy(p, ctx.build_context) for p in before)
               if c is not None and under(project_image, c.dest)]
     if not copies:
         return None
     copy = copies[0]  # the first one misses the cache first
-    if any(_runs_install(ctx, p, install) for p in before[before.index(copy.place) + 1:]):
+    if any(runs_install(ctx, p, install) for p in before[before.index(copy.place) + 1:]):
         # Another install of the ecosystem runs between them and may read the copied tree (kserve:
         # `COPY storage storage`, then kserve's `uv sync` with storage as a path dependency): the
         # COPY cannot move below this install.
         return None
-    key = _key_manifest(install, cwd, project_image)
+    key = key_manifest(install, cwd, project_image)
     in_place = False
     alone_source: str | None = None
     if key is not None:
-        found = _copied_alone(before[:before.index(copy.place)], key)
+        found = copied_alone(before[:before.index(copy.place)], key)
         alone = found[0] if found is not None else None
         if found is not None:
             alone_source = found[1]
             between = before[alone + 1:before.index(copy.place)]
-            if any(_runs_install(ctx, p, install) for p in between):
+            if any(runs_install(ctx, p, install) for p in between):
                 return None  # already the manifest-first pattern: this install is the one that needs the sources
             # `COPY requirements.txt .` / `COPY django_project .` / `RUN pip install -r ...`: the
             # manifest is in place, only the sources copied in between must move below the install.
@@ -231,7 +237,7 @@ def _manifests_only(ctx: LintContext, copy: BroadCopy, install: Install, named: 
     return bool(_MANIFEST_DIR.match(posixpath.basename(copy.source)))
 
 
-def _runs_install(ctx: LintContext, place: Place, install: Install) -> bool:
+def runs_install(ctx: LintContext, place: Place, install: Install) -> bool:
     """Whether the instruction is a RUN with an install of the same ecosystem."""
     run = ctx.build.run_of(place.instruction) if place.instruction.name == "RUN" else None
     if run is None:
@@ -239,7 +245,7 @@ def _runs_install(ctx: LintContext, place: Place, install: Install) -> bool:
     return any((other := recognise(inv)) is not None and other.name == install.name for inv in ctx.invocations(run))
 
 
-def _key_manifest(install: Install, cwd: str, project_image: str) -> str | None:
+def key_manifest(install: Install, cwd: str, project_image: str) -> str | None:
     """The image path of the install's main manifest (``package.json``, the ``-r`` file)."""
     if install.files:
         return join_path(cwd, install.files[0])
@@ -247,7 +253,7 @@ def _key_manifest(install: Install, cwd: str, project_image: str) -> str | None:
     return join_path(project_image, required[0].split("|")[0]) if required else None
 
 
-def _copied_alone(places: list[Place], manifest: str) -> tuple[int, str] | None:
+def copied_alone(places: list[Place], manifest: str) -> tuple[int, str] | None:
     """(index, context source) of a COPY naming files (not a tree) that put ``manifest`` in
     place before."""
     name = posixpath.basename(manifest)
@@ -300,7 +306,7 @@ def plan_fix(ctx: LintContext, candidate: Candidate) -> Fix | None:
     if _later_broad_copy(places[index_b + 1:index_r], ctx.build_context, copy.image_path(candidate.project)):
         return None
     for mid in places[index_b + 1:index_r]:
-        reason = _blocks_move(ctx, mid, copy)
+        reason = blocks_move(ctx, mid, copy)
         if reason == "":
             return None
         if reason:
@@ -322,7 +328,7 @@ def plan_fix(ctx: LintContext, candidate: Candidate) -> Fix | None:
     b_start, b_comments, b_text = block(document, b)
     r_start, r_comments, r_text = block(document, r)
     if places[index_r].cwd != copy.place.cwd:
-        absolute = _absolute_dest(b, copy)
+        absolute = absolute_dest(b, copy)
         if absolute is None:
             return None
         b_text = absolute
@@ -344,7 +350,7 @@ def plan_fix(ctx: LintContext, candidate: Candidate) -> Fix | None:
     return Fix(applicability, message, (Edit(b_start, end, text),))
 
 
-def _absolute_dest(ins: Instruction, copy: BroadCopy) -> str | None:
+def absolute_dest(ins: Instruction, copy: BroadCopy) -> str | None:
     """The broad COPY with its destination written absolute (it moves below a WORKDIR)."""
     last = ins.arguments[-1]
     if ins.is_json or "$" in last.value or copy.dest.startswith(BASE_WORKDIR):
@@ -365,7 +371,7 @@ def _later_broad_copy(between: list[Place], context: BuildContext, project: str)
                for p in between)
 
 
-def _blocks_move(ctx: LintContext, place: Place, copy: BroadCopy) -> str | None:
+def blocks_move(ctx: LintContext, place: Place, copy: BroadCopy) -> str | None:
     """Why moving the broad COPY below this instruction is unsafe; "" when it must not move at all."""
     ins = place.instruction
     b = copy.instruction
@@ -417,11 +423,11 @@ def _risks(ctx: LintContext, candidate: Candidate, before_copy: list[Place]) -> 
                 reasons.append(f"the build context's {root} would be copied over what the install writes")
                 break
     dest = copy.dest
-    if dest in ("/", *_HOMES) or any(under(dest, s) for s in _SYSTEM):
+    if dest in ("/", *HOMES) or any(under(dest, s) for s in SYSTEM):
         reasons.append(f"the sources are copied into {dest}, where the install also writes")
     # A destination the new COPY creates instead of the broad one gets the same mode (0755) and
     # owner (--chown) from both builders (checked on a real engine: tests/e2e/test_cache_e2e.py);
-    # a WORKDIR in between creating it first does not (_blocks_move).
+    # a WORKDIR in between creating it first does not (blocks_move).
     return reasons
 
 
