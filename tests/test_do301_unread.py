@@ -196,3 +196,89 @@ def test_with_the_context_install_scripts_make_it_silent(tmp_path: Path) -> None
     root = _context(tmp_path, {"package.json": '{"scripts": {"postinstall": "node gen.js"}}', "gen.js": "\n"})
     text = "FROM node:20\nWORKDIR /a\nCOPY package.json .\nCOPY gen.js .\nRUN npm ci\n"
     assert findings(text, "DO301", context=root) == []
+
+
+# --- a generated population: every safe move is proven, keeps the simulated filesystem and cures
+# its finding; every unsafe one says why ----------------------------------------------------------
+
+POPULATION_ECOSYSTEMS = {
+    "pip": ({"requirements.txt": "flask==3.0.0\n"}, "COPY requirements.txt ./", "pip install -r requirements.txt", "py"),
+    "npm": ({"package.json": '{"name": "a"}', "package-lock.json": "{}\n", ".dockerignore": "node_modules\n"},
+            "COPY package.json package-lock.json ./", "npm ci", "js"),
+    "go": ({"go.mod": "module x\n", "go.sum": ""}, "COPY go.mod go.sum ./", "go mod download", "go"),
+    "bundler": ({"Gemfile": "source 'https://rubygems.org'\n", "Gemfile.lock": "\n"}, "COPY Gemfile Gemfile.lock ./",
+                "bundle install --deployment", "rb"),
+}
+SHAPES = ("COPY main.{ext} ./", "COPY main.{ext} /app/", "COPY main.{ext} util.{ext} ./",
+          "COPY --chown=1000:1000 main.{ext} ./", "COPY static/ static/")
+BETWEEN = ("", "RUN apt-get update && apt-get install -y --no-install-recommends curl", "RUN python3 -c 'print(1)'",
+           "ENV MODE=prod", "COPY conf/ ./", "RUN chmod +x main.{ext}", "COPY extra.{ext} ./")
+TAILS = ("", " && echo built", " && ls")
+
+
+def _population() -> list[tuple[str, str, str, str]]:
+    """Every shape, instruction between and RUN tail for each ecosystem; the COPY above or below
+    the manifests' in turn (a third of the full product, which proves the same classes in a
+    third of the time)."""
+    cases = []
+    for eco in POPULATION_ECOSYSTEMS:
+        for k, shape in enumerate(SHAPES):
+            for j, between in enumerate(BETWEEN):
+                for i, tail in enumerate(TAILS):
+                    above = (i + j + k) % 2 == 1
+                    if (i + j + k) % 3 == 0 or between in ("", "COPY conf/ ./"):
+                        cases.append((eco, shape, between, tail + ("|above" if above else "")))
+    return cases
+
+
+@pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
+def test_generated_moves_are_proven_or_unsafe_with_a_reason(tmp_path: Path) -> None:
+    from tests.invariants import final_filesystem
+
+    decided = {"safe": 0, "unsafe": 0, "none": 0}
+    problems: list[str] = []
+    for number, (eco, shape, between, tail) in enumerate(_population()):
+        files, manifests, install, ext = POPULATION_ECOSYSTEMS[eco]
+        tail, _, above = tail.partition("|")
+        root = _context(tmp_path / str(number), {**files, f"main.{ext}": "\n", f"util.{ext}": "\n",
+                                                 f"extra.{ext}": "\n", "static/a.css": "\n", "conf/c.ini": "\n"})
+        copy = shape.format(ext=ext)
+        middle = [between.format(ext=ext)] if between else []
+        body = [copy, *middle, manifests] if above else [manifests, copy, *middle]
+        text = "\n".join(["FROM debian:bookworm-slim", "WORKDIR /app", *body, f"RUN {install}{tail}",
+                          'CMD ["true"]']) + "\n"
+        moves = [d for d in findings(text, "DO301", context=root) if "does not read" in d.message]
+        # The team's definition, written independently of the analysis: a RUN between that names
+        # the moved file -> no fix; one that may read it (an interpreter) or a COPY of a tree into
+        # the same directory -> unsafe; otherwise (package managers, ENV, disjoint COPYs) safe.
+        line = body.index(copy) + 3
+        expected = ("none" if between.startswith("RUN chmod") and "main" in copy else
+                    "unsafe" if between.startswith(("RUN python3", "COPY conf/")) else "safe")
+        got = [d.fix.applicability.value if d.fix else "none" for d in moves if d.start.line == line]
+        if got != [expected]:
+            problems.append(f"expected {expected}, got {got}:\n{text}")
+        for d in moves:
+            if d.fix is None:
+                decided["none"] += 1
+                continue
+            decided[d.fix.applicability.value] += 1
+            from dockopt.fixes.fixer import apply_edits
+
+            after = apply_edits(text, list(d.fix.edits))
+            if d.fix.applicability is Applicability.UNSAFE:
+                if "(unsafe: " not in d.fix.message:
+                    problems.append(f"unsafe without a reason:\n{text}")
+                continue
+            verdict = prove(text, after)
+            if not verdict.proven:
+                problems.append(f"{verdict}:\n{text}---\n{after}")
+            if final_filesystem(text) != final_filesystem(after):
+                problems.append(f"filesystem differs:\n{text}---\n{after}")
+            if any(e.start.line == d.start.line and "does not read" in e.message and e.fix is not None
+                   and e.fix.applicability is Applicability.SAFE and e.fix.edits == d.fix.edits
+                   for e in findings(after, "DO301", context=root)):
+                problems.append(f"not cured:\n{text}")
+    assert not problems, f"{len(problems)} problems; first:\n" + problems[0]
+    # The population exercises every outcome.
+    print(f"\n[DO301 moves] {decided}")
+    assert all(decided.values()), decided

@@ -309,8 +309,12 @@ def _blocks(ctx: LintContext, mid: Place, place: Place, found: Footprint) -> str
             return None
         if found.overlaps(other):
             return f"the {ins.name} on line {ins.start_line} writes the same paths"
+        # Whichever COPY creates a missing directory gives it its owner and mode; the WORKDIR's
+        # directory and its parents exist already.
         flagged = any(f.name in ("chown", "chmod") for f in (*ins.flags, *place.instruction.flags))
-        if flagged and any(posixpath.dirname(a) == posixpath.dirname(b) for a in found.paths for b in other.paths):
+        created = {posixpath.dirname(a) for a in found.paths} - {place.cwd, mid.cwd}
+        created = {d for d in created if not under(place.cwd, d)}
+        if flagged and any(posixpath.dirname(b) in created for b in other.paths):
             return f"the {ins.name} on line {ins.start_line} may create the directory with other owner or mode"
         return None
     if ins.name == "RUN":
