@@ -23,7 +23,7 @@ ECOSYSTEMS = {
     "pnpm": ("node:20-slim", "COPY package.json pnpm-lock.yaml ./", "RUN pnpm install --frozen-lockfile"),
     "bun": ("oven/bun:1", "COPY package.json bun.lockb ./", "RUN bun install --frozen-lockfile"),
     "bundler": ("ruby:3.3", "COPY Gemfile Gemfile.lock ./", "RUN bundle install --deployment"),
-    "composer": ("composer:2", "COPY composer.json composer.lock ./", "RUN composer install --no-scripts"),
+    "composer": ("composer:2", "COPY composer.json composer.lock ./", "RUN composer install --no-scripts --no-autoloader"),
     "go": ("golang:1.22", "COPY go.mod go.sum ./", "RUN go mod download"),
     "maven": ("maven:3-eclipse-temurin-21", "COPY pom.xml .", "RUN mvn -B dependency:go-offline"),
     "gradle": ("gradle:8-jdk21", "COPY build.gradle settings.gradle ./", "RUN gradle dependencies"),
@@ -136,6 +136,22 @@ def test_a_copy_between_into_the_same_tree_makes_the_move_unsafe_and_says_which(
             "RUN pip install -r requirements.txt\n")
     [d] = [d for d in findings(text, "DO301") if d.start.line == 4]
     assert d.fix is not None and "the COPY on line 5 writes the same paths" in d.fix.message
+
+
+def test_a_package_manager_between_that_may_read_the_file_makes_the_move_unsafe() -> None:
+    # .npmrc is npm's project configuration: pip does not read it, `npm install -g` may.
+    text = ("FROM node:20\nWORKDIR /app\nCOPY .npmrc .\nRUN npm install -g pm2\nCOPY requirements.txt .\n"
+            "RUN pip install -r requirements.txt\n")
+    [d] = findings(text, "DO301")
+    assert d.fix is not None and "`npm` on line 4 may read .npmrc" in d.fix.message
+
+
+def test_composer_without_no_autoloader_may_scan_php_files() -> None:
+    text = ("FROM composer:2\nWORKDIR /app\nCOPY composer.json composer.lock ./\nCOPY {f} database/seeds/\n"
+            "RUN composer install --no-scripts{flag}\n")
+    assert findings(text.format(f="Seeder.php", flag=""), "DO301") == []
+    assert len(findings(text.format(f="Seeder.php", flag=" --no-autoloader"), "DO301")) == 1
+    assert len(findings(text.format(f="seed.sql", flag=""), "DO301")) == 1
 
 
 def test_a_workdir_between_gives_the_moved_copy_an_absolute_destination() -> None:

@@ -15,8 +15,9 @@ path the install's command line or its tools' environment variables name, and no
 name the install may read beyond its manifests (``MAY_READ``: included requirement files,
 local packages, files install scripts commonly read, credentials). Without the build context
 only COPYs of files count (a directory may be a local dependency: a ``replace`` in go.mod, a
-workspace, a path gem), and a pip install after a COPY of ``setup.py``/``pyproject.toml``, or a
-composer install that runs scripts, reports nothing; with the context, directories count too
+workspace, a path gem), and a pip install after a COPY of ``setup.py``/``pyproject.toml``, a
+composer install that runs scripts, and PHP files before one that builds an autoloader (a
+``classmap`` scans them) report nothing; with the context, directories count too
 when the manifests show no local paths and no install scripts, and the COPY takes none of the
 files the manifests name.
 
@@ -24,7 +25,9 @@ Fix safety (the team's definition: the same commands see the same files, the sam
 filesystem): safe only with a known context whose manifests were read, when no instruction
 between the COPY and the install may read or write what it copies, the install's RUN reads
 none of it before the install (what follows the install is split off below the moved COPY),
-and no instruction between writes the same paths. A RUN between that names a copied path
+and no instruction between writes the same paths. A package manager run between makes the
+move unsafe when the file is named like something an install reads (``.npmrc`` above ``RUN
+npm install -g pm2``), which the general RUN analysis takes for leaving projects alone. A RUN between that names a copied path
 (``RUN chmod +x entrypoint.sh``) would run without the file: no fix, and the message says
 so; one that may read it (a script, ``make``, an interpreter) makes the fix unsafe, with
 the reason.
@@ -244,6 +247,9 @@ def _unread(ctx: LintContext, places: list[Place], index: int, run_index: int, i
             return None  # a requirements file may install the project (`-e .`)
         if install.name == "composer" and not install.invocation.has("--no-scripts"):
             return None  # composer scripts (`artisan package:discover`) read the application
+        if install.name == "composer" and not install.invocation.has("--no-autoloader") and \
+                any(_matches(n, ("*.php", "*.inc")) for n in found.names):
+            return None  # a classmap autoloader scans PHP files (composer.json's `classmap` is not known)
         reasons.append("the build context is unknown: assumes the install reads none of "
                        f"{found.shown()}" if not context.available else
                        f"assumes the build context is {context.root} (pass --context to confirm)")
@@ -319,6 +325,9 @@ def _blocks(ctx: LintContext, mid: Place, place: Place, found: Footprint) -> str
         return None
     if ins.name == "RUN":
         reasons = [r for r in (run_touches(ctx, ins, mid, p) for p in found.paths) if r]
+        manager = _manager_reading(ctx, mid, found)
+        if manager:
+            reasons.append(manager)
         certain = next((r for r in reasons if reads_moved_copy(r)), None)
         if certain is not None:
             return "!" + certain
@@ -328,6 +337,24 @@ def _blocks(ctx: LintContext, mid: Place, place: Place, found: Footprint) -> str
     if why == "":
         return f"!the {ins.name} on line {ins.start_line} changes what the COPY names"
     return why
+
+
+# Package managers run_touches takes for leaving a project alone when they install named
+# packages; they still read their configuration from the working directory (`.npmrc`).
+_MANAGERS = {"npm": "npm", "pip": "pip", "pip3": "pip", "gem": "bundler", "yarn": "yarn", "pnpm": "pnpm",
+             "composer": "composer", "go": "go", "mvn": "maven", "gradle": "gradle", "dotnet": "dotnet",
+             "bundle": "bundler", "uv": "uv", "poetry": "poetry", "pipenv": "pipenv", "cargo": "cargo", "mix": "mix"}
+
+
+def _manager_reading(ctx: LintContext, place: Place, found: Footprint) -> str | None:
+    """Why a package manager run between may read the copied files: they are named like what
+    some ecosystem's install reads (``COPY .npmrc`` above ``RUN npm install -g x``)."""
+    run = ctx.build.run_of(place.instruction)
+    for inv in ctx.invocations(run) if run is not None else []:
+        eco = _MANAGERS.get(inv.name)
+        if eco is not None and any(_matches(n, (*MAY_READ.get(eco, ()), *ANY_INSTALL_READS)) for n in found.names):
+            return f"`{inv.name}` on line {place.instruction.start_line} may read {found.shown()}"
+    return None
 
 
 def plan_move(ctx: LintContext, unread: UnreadCopy) -> Fix | None:
