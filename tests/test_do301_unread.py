@@ -154,6 +154,20 @@ def test_composer_without_no_autoloader_may_scan_php_files() -> None:
     assert len(findings(text.format(f="seed.sql", flag=""), "DO301")) == 1
 
 
+def test_a_chown_copy_that_may_create_a_directory_another_copy_writes_into_is_unsafe() -> None:
+    # Without a WORKDIR, `COPY --chown` of /app/src/ first creates /app (owned by 1000); moved below
+    # the manifests' COPY, that one would create /app as root.
+    text = ("FROM node:20\nCOPY --chown=1000:1000 src/index.js /app/src/\nCOPY package.json package-lock.json /app/\n"
+            "RUN cd /app && npm ci\n")
+    [d] = findings(text, "DO301")
+    assert d.fix is not None and "may create the directory with other owner or mode" in d.fix.message
+    # Below the manifests' COPY, /app exists already: only /app/src is created, by the same COPY.
+    text = ("FROM node:20\nCOPY package.json package-lock.json /app/\nCOPY --chown=1000:1000 src/index.js /app/src/\n"
+            "RUN cd /app && npm ci\n")
+    [d] = findings(text, "DO301")
+    assert d.fix is not None and "owner" not in d.fix.message
+
+
 def test_a_workdir_between_gives_the_moved_copy_an_absolute_destination() -> None:
     text = ("FROM python:3.12\nWORKDIR /app\nCOPY app.py .\nWORKDIR /deps\nCOPY requirements.txt .\n"
             "RUN pip install -r requirements.txt\n")

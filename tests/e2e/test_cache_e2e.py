@@ -1,4 +1,4 @@
-"""DO301's reordering against a real engine: same final filesystem, and the install stays cached.
+"""DO301's reorderings against a real engine: same final filesystem, and the install stays cached.
 
 The installer is a stand-in for ``npm ci`` (no network here): it reads package.json and
 package-lock.json and writes node_modules/ from them, as npm does. Both builders are checked
@@ -40,6 +40,13 @@ CASES = {
     # No WORKDIR: the new COPY creates /app instead of the broad one, with the same mode and owner.
     "created": "FROM busybox:latest\nCOPY tools/npm /usr/local/bin/npm\nCOPY --chown=1000:1000 . /app/\n"
                "RUN cd /app && npm ci\n",
+    # Issue 16: a COPY of a file the install does not read, above the manifests' COPY, moves below
+    # the install (the RUN going on after it is split off below the moved COPY).
+    "unread-file": "FROM busybox:latest\nCOPY tools/npm /usr/local/bin/npm\nWORKDIR /app\nCOPY src/index.js src/\n"
+                   "COPY package.json package-lock.json ./\nRUN npm ci && cat src/index.js > /built.js\n",
+    # ... with --chown, creating /app/src itself (/app is the manifests' COPY's either way).
+    "unread-chown": "FROM busybox:latest\nCOPY tools/npm /usr/local/bin/npm\nCOPY package.json package-lock.json /app/\n"
+                    "COPY --chown=1000:1000 src/index.js /app/src/\nRUN cd /app && npm ci\n",
 }
 
 

@@ -300,6 +300,18 @@ def _context_plan(ctx: LintContext, install: Install, cwd: str, project: str, be
     return plan_manifests(install, ctx.build_context, project_ctx, named)
 
 
+def _created(paths: list[str], cwd: str) -> set[str]:
+    """The directories writing ``paths`` may create: every parent up to the WORKDIR's, which
+    exists (a COPY creates missing parents too, with its own owner and mode)."""
+    created: set[str] = set()
+    for path in paths:
+        parent = posixpath.dirname(path)
+        while parent not in ("/", "") and not under(cwd, parent):
+            created.add(parent)
+            parent = posixpath.dirname(parent)
+    return created
+
+
 def _blocks(ctx: LintContext, mid: Place, place: Place, found: Footprint) -> str | None:
     """Why moving the COPY below ``mid`` may change the build; "!"-prefixed when it must not move."""
     ins = mid.instruction
@@ -318,9 +330,7 @@ def _blocks(ctx: LintContext, mid: Place, place: Place, found: Footprint) -> str
         # Whichever COPY creates a missing directory gives it its owner and mode; the WORKDIR's
         # directory and its parents exist already.
         flagged = any(f.name in ("chown", "chmod") for f in (*ins.flags, *place.instruction.flags))
-        created = {posixpath.dirname(a) for a in found.paths} - {place.cwd, mid.cwd}
-        created = {d for d in created if not under(place.cwd, d)}
-        if flagged and any(posixpath.dirname(b) in created for b in other.paths):
+        if flagged and _created(found.paths, place.cwd) & _created(other.paths, mid.cwd):
             return f"the {ins.name} on line {ins.start_line} may create the directory with other owner or mode"
         return None
     if ins.name == "RUN":
