@@ -248,8 +248,8 @@ TAILS = ("", " && echo built", " && ls")
 
 def _population() -> list[tuple[str, str, str, str]]:
     """Every shape, instruction between and RUN tail for each ecosystem; the COPY above or below
-    the manifests' in turn (a third of the full product, which proves the same classes in a
-    third of the time)."""
+    the manifests' in turn, with and without a WORKDIR (a sample of the full product, which
+    proves the same classes in a fraction of the time)."""
     cases = []
     for eco in POPULATION_ECOSYSTEMS:
         for k, shape in enumerate(SHAPES):
@@ -258,6 +258,8 @@ def _population() -> list[tuple[str, str, str, str]]:
                     above = (i + j + k) % 2 == 1
                     if (i + j + k) % 3 == 0 or between in ("", "COPY conf/ ./"):
                         cases.append((eco, shape, between, tail + ("|above" if above else "")))
+                    if (i + j + k) % 3 == 1 and eco in ("pip", "npm"):  # no WORKDIR: the COPYs create /app
+                        cases.append((eco, shape, between, tail + ("|above" if above else "|") + "|nowork"))
     return cases
 
 
@@ -269,21 +271,31 @@ def test_generated_moves_are_proven_or_unsafe_with_a_reason(tmp_path: Path) -> N
     problems: list[str] = []
     for number, (eco, shape, between, tail) in enumerate(_population()):
         files, manifests, install, ext = POPULATION_ECOSYSTEMS[eco]
-        tail, _, above = tail.partition("|")
+        tail, _, rest = tail.partition("|")
+        above, _, nowork = rest.partition("|")
         root = _context(tmp_path / str(number), {**files, f"main.{ext}": "\n", f"util.{ext}": "\n",
                                                  f"extra.{ext}": "\n", "static/a.css": "\n", "conf/c.ini": "\n"})
         copy = shape.format(ext=ext)
         middle = [between.format(ext=ext)] if between else []
+        run = f"RUN {install}{tail}"
+        if nowork:
+            copy = copy.replace(" ./", " /app/").replace("static/ static/", "static/ /app/static/")
+            manifests = manifests.replace(" ./", " /app/")
+            middle = [m.replace(" ./", " /app/").replace("+x main", "+x /app/main") for m in middle]
+            run = f"RUN cd /app && {install}{tail}"
         body = [copy, *middle, manifests] if above else [manifests, copy, *middle]
-        text = "\n".join(["FROM debian:bookworm-slim", "WORKDIR /app", *body, f"RUN {install}{tail}",
+        text = "\n".join(["FROM debian:bookworm-slim", *([] if nowork else ["WORKDIR /app"]), *body, run,
                           'CMD ["true"]']) + "\n"
         moves = [d for d in findings(text, "DO301", context=root) if "does not read" in d.message]
         # The team's definition, written independently of the analysis: a RUN between that names
         # the moved file -> no fix; one that may read it (an interpreter) or a COPY of a tree into
         # the same directory -> unsafe; otherwise (package managers, ENV, disjoint COPYs) safe.
-        line = body.index(copy) + 3
+        # Without a WORKDIR, a --chown COPY above the manifests' creates /app, which the manifests'
+        # COPY would create instead once it moved (another owner): unsafe.
+        line = body.index(copy) + (2 if nowork else 3)
         expected = ("none" if between.startswith("RUN chmod") and "main" in copy else
-                    "unsafe" if between.startswith(("RUN python3", "COPY conf/")) else "safe")
+                    "unsafe" if between.startswith(("RUN python3", "COPY conf/")) else
+                    "unsafe" if nowork and above and "--chown" in copy else "safe")
         got = [d.fix.applicability.value if d.fix else "none" for d in moves if d.start.line == line]
         if got != [expected]:
             problems.append(f"expected {expected}, got {got}:\n{text}")

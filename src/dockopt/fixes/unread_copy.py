@@ -262,8 +262,9 @@ def _unread(ctx: LintContext, places: list[Place], index: int, run_index: int, i
                       if inv.start >= install.invocation.start})
     if any(run_touches(ctx, run_place.instruction, run_place, path, skip) for path in found.paths):
         return None  # the install's RUN may read it before the install (`make gen-server && pip install ...`)
+    existing = _existing_dirs(ctx, places[:index + 1])
     for mid in places[index + 1:run_index]:
-        why = _blocks(ctx, mid, place, found)
+        why = _blocks(ctx, mid, place, found, existing)
         if why is None:
             continue
         if why.endswith("which the moved COPY fills") or why.startswith("!"):
@@ -300,19 +301,35 @@ def _context_plan(ctx: LintContext, install: Install, cwd: str, project: str, be
     return plan_manifests(install, ctx.build_context, project_ctx, named)
 
 
-def _created(paths: list[str], cwd: str) -> set[str]:
-    """The directories writing ``paths`` may create: every parent up to the WORKDIR's, which
-    exists (a COPY creates missing parents too, with its own owner and mode)."""
+def _existing_dirs(ctx: LintContext, places: list[Place]) -> set[str]:
+    """Directories that exist when the COPY runs: the WORKDIRs' and their parents, and those the
+    COPY/ADDs before it wrote into (not the COPY itself: its own parents may be its to create)."""
+    existing = {"/"}
+    for number, place in enumerate(places):
+        found = footprint(place, ctx.build_context) if number < len(places) - 1 else None
+        dirs = [place.cwd]  # a WORKDIR creates its directory's parents too
+        if found is not None:
+            dirs += [*(posixpath.dirname(f) for f in found.files), *found.trees]
+        for directory in dirs:
+            while directory not in existing and directory not in ("", "/"):
+                existing.add(directory)
+                directory = posixpath.dirname(directory)
+    return existing
+
+
+def _created(paths: list[str], existing: set[str]) -> set[str]:
+    """The directories writing ``paths`` may create: every parent that does not exist yet (a
+    COPY creates missing parents too, with its own owner and mode)."""
     created: set[str] = set()
     for path in paths:
         parent = posixpath.dirname(path)
-        while parent not in ("/", "") and not under(cwd, parent):
+        while parent not in existing and parent not in ("/", ""):
             created.add(parent)
             parent = posixpath.dirname(parent)
     return created
 
 
-def _blocks(ctx: LintContext, mid: Place, place: Place, found: Footprint) -> str | None:
+def _blocks(ctx: LintContext, mid: Place, place: Place, found: Footprint, existing: set[str]) -> str | None:
     """Why moving the COPY below ``mid`` may change the build; "!"-prefixed when it must not move."""
     ins = mid.instruction
     if ins.name in ("COPY", "ADD"):
@@ -330,7 +347,7 @@ def _blocks(ctx: LintContext, mid: Place, place: Place, found: Footprint) -> str
         # Whichever COPY creates a missing directory gives it its owner and mode; the WORKDIR's
         # directory and its parents exist already.
         flagged = any(f.name in ("chown", "chmod") for f in (*ins.flags, *place.instruction.flags))
-        if flagged and _created(found.paths, place.cwd) & _created(other.paths, mid.cwd):
+        if flagged and _created(found.paths, existing) & _created(other.paths, existing | {mid.cwd}):
             return f"the {ins.name} on line {ins.start_line} may create the directory with other owner or mode"
         return None
     if ins.name == "RUN":
