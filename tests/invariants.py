@@ -246,6 +246,21 @@ def text_linter() -> Callable[[str], LintResult]:
     return lambda text: lint(text, "Dockerfile", Everything())
 
 
+def _memoised(run: Callable[[str], LintResult]) -> Callable[[str], LintResult]:
+    """``run`` remembering its result per text: both fix modes start by linting the original
+    text, which ``base`` already is, and the idempotence check re-lints the fixed text the
+    fixer's last pass linted. Linting is deterministic and the fixer only reads the results."""
+    results: dict[str, LintResult] = {}
+
+    def cached(text: str) -> LintResult:
+        found = results.get(text)
+        if found is None:
+            found = results[text] = run(text)
+        return found
+
+    return cached
+
+
 def check_text(text: str, display: str, make_linter: Callable[[], Callable[[str], LintResult]] = text_linter,
                trace_modes: tuple[str, ...] = ("safe", "unsafe")) -> FileResult:
     """Every invariant on one text; never raises. ``make_linter`` is called inside the guard.
@@ -253,7 +268,7 @@ def check_text(text: str, display: str, make_linter: Callable[[], Callable[[str]
     result = FileResult(display)
     mode = "lint"
     try:
-        run = make_linter()
+        run = _memoised(make_linter())
         base = run(text)
         result.counts["files"] += 1
         result.counts["findings"] += len(base.diagnostics)
