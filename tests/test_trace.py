@@ -7,6 +7,8 @@ import pytest
 from tests.trace import prove, unavailable
 from tests.trace.build import Unprovable, plan
 from tests.trace.declared import is_cache_command, without_cache_flags
+from tests.trace.run import _canonical
+from tests.trace.sandbox import Record
 
 MISSING = unavailable()
 needs_sandbox = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
@@ -250,3 +252,97 @@ def test_a_fix_the_builder_cannot_see_is_proven_without_running() -> None:
     for changed in (original.replace("hi", "ho"), original.replace("Write-Host hi", "Write-Host  hi"),
                     original.replace("as Build", "as Other")):
         assert not prove(original, changed).proven
+
+
+# `sudo` (with -H, -E, -n, -u USER only) runs the command after it as root, which a build
+# already is: a declared cleanup or flag behind it is the same cleanup or flag, and the world
+# model's effects apply to the command it runs.
+def test_sudo_is_seen_through_exactly() -> None:
+    assert is_cache_command("/usr/bin/sudo", ("npm", "cache", "clean", "--force"), "/")
+    assert is_cache_command("/usr/bin/sudo", ("-H", "-u", "root", "rm", "-rf", "/var/lib/apt/lists/x"), "/")
+    assert not is_cache_command("/usr/bin/sudo", ("npm", "cache", "clean"), "/")
+    assert not is_cache_command("/usr/bin/sudo", ("-i", "npm", "cache", "clean", "--force"), "/")  # a login shell
+    assert not is_cache_command("/usr/bin/sudo", ("rm", "-rf", "/opt/app"), "/")
+    assert without_cache_flags("/usr/bin/sudo", ("-H", "pip3", "install", "--no-cache-dir", "x")) == \
+        ("-H", "pip3", "install", "x")
+    assert without_cache_flags("/usr/bin/sudo", ("apt-get", "install", "--no-cache-dir")) == \
+        ("apt-get", "install", "--no-cache-dir")
+
+
+@needs_sandbox
+@pytest.mark.parametrize(("original", "fixed"), [
+    ("FROM cimg/python\nRUN sudo npm install -g yarn\n",
+     "FROM cimg/python\nRUN sudo npm install -g yarn && sudo npm cache clean --force\n"),
+    ("FROM gitpod/workspace\nRUN sudo -H pip3 install numpy\n",
+     "FROM gitpod/workspace\nRUN sudo -H pip3 install --no-cache-dir numpy\n"),
+    ("FROM debian\nRUN sudo apt-get update && sudo apt-get install -y curl\n",
+     "FROM debian\nRUN sudo apt-get update && sudo apt-get install -y curl && sudo rm -rf /var/lib/apt/lists/*\n"),
+])
+def test_sudo_before_a_declared_cleanup_is_declared(original: str, fixed: str) -> None:
+    check(original, fixed, "proven")
+
+
+@needs_sandbox
+@pytest.mark.parametrize(("original", "fixed", "words"), [
+    ("FROM node\nRUN npm ci\n", "FROM node\nRUN npm ci && sudo npm cache clean\n", ("sudo npm cache clean",)),
+    ("FROM node\nRUN npm ci\n", "FROM node\nRUN npm ci && sudo -i npm cache clean --force\n", ("sudo -i",)),
+    ("FROM python\nRUN sudo -H pip3 install numpy\n", "FROM python\nRUN sudo -H pip3 install --no-compile numpy\n",
+     ("--no-compile",)),
+    # sudo rm of the lists deletes them in the world model: a later install fails
+    ("FROM debian\nRUN sudo apt-get update\nRUN sudo apt-get install -y curl\n",
+     "FROM debian\nRUN sudo apt-get update && sudo rm -rf /var/lib/apt/lists/*\nRUN sudo apt-get install -y curl\n",
+     ("100",)),
+])
+def test_sudo_with_anything_else_is_a_difference(original: str, fixed: str, words: tuple[str, ...]) -> None:
+    check(original, fixed, "disproven", words)
+
+
+# Concurrency: commands the shell runs concurrently compare as unordered, by the shell's
+# semantics (pipes on a command's or its ancestors' stdin/stdout; background jobs), never by
+# chance; everything else keeps its order.
+def _record(path: str, pid: int, stdin: int = 0, stdout: int = 0, ancestors: tuple[int, ...] = (),
+            async_root: int = 0) -> Record:
+    return Record(0, path, (), "/", "0022", stdin, stdout, pid, 1, (), async_root, ancestors)
+
+
+def test_members_under_a_pipeline_member_are_unordered() -> None:
+    # echo "$(grep k SUMS | awk '{print $1}')" FILE | sha256sum -c -: echo is a builtin in the
+    # pipeline's subshell (stdout 13); grep and awk run under it, sha256sum reads 13.
+    grep = _record("/usr/bin/grep", 4, stdout=11, ancestors=(12, 13))
+    awk = _record("/usr/bin/awk", 5, stdin=11, stdout=12, ancestors=(12, 13))
+    sha = _record("/usr/bin/sha256sum", 3, stdin=13)
+    after = _record("/usr/bin/make", 6)
+    assert _canonical((grep, awk, sha, after)) == _canonical((sha, grep, awk, after))
+    assert _canonical((grep, awk, sha, after))[-1] == after
+    # without the shared pipe (two separate commands) the order stays
+    assert _canonical((_record("/a", 2), _record("/b", 3))) != _canonical((_record("/b", 2), _record("/a", 3)))
+
+
+def test_background_jobs_are_ordered_by_their_start_only() -> None:
+    # browsh & sleep 10: browsh (the job's first process, pid 2) and sleep (pid 3) record in any order
+    browsh, sleep = _record("/usr/bin/browsh", 2, async_root=2), _record("/usr/bin/sleep", 3)
+    assert _canonical((browsh, sleep)) == _canonical((sleep, browsh)) == [browsh, sleep]
+    # sleep 10; browsh &: the job starts after sleep ended; its place is after it, whatever the log says
+    sleep, browsh = _record("/usr/bin/sleep", 2), _record("/usr/bin/browsh", 3, async_root=3)
+    assert _canonical((browsh, sleep)) == [sleep, browsh]
+
+
+@needs_sandbox
+def test_concurrent_commands_prove_every_time() -> None:
+    checksums = ("FROM centos\nRUN echo \"$(grep k /tmp/SUMS | awk '{print $1}')\" /usr/local/bin/k | sha256sum -c -; "
+                 "echo \"$(grep m /tmp/SUMS | awk '{print $1}')\" /usr/local/bin/m | sha256sum -c -\nRUN echo x\n")
+    background = "FROM debian\nRUN TERM=xterm browsh & pidsave=$!; sleep 10; kill $pidsave || true\nRUN echo x\n"
+    for original in (checksums, background) * 3:
+        check(original, original.replace("\nRUN echo x", " && echo x"), "proven")
+
+
+@needs_sandbox
+@pytest.mark.parametrize(("original", "fixed"), [
+    ("FROM debian\nRUN sleep 1; foo & wait\n", "FROM debian\nRUN foo & sleep 1; wait\n"),  # the job starts earlier
+    ("FROM debian\nRUN sleep 1; foo\n", "FROM debian\nRUN foo; sleep 1\n"),
+    ("FROM debian\nRUN echo \"$(grep k SUMS | awk '{print $1}')\" k | sha256sum -c -; make\n",
+     "FROM debian\nRUN make; echo \"$(grep k SUMS | awk '{print $1}')\" k | sha256sum -c -\n"),
+    ("FROM debian\nRUN browsh & sleep 1; kill $! || true\n", "FROM debian\nRUN sleep 1; kill $! || true\n"),
+])
+def test_reordered_commands_that_are_not_concurrent_still_differ(original: str, fixed: str) -> None:
+    check(original, fixed, "disproven")

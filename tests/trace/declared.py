@@ -58,6 +58,12 @@ CACHE_FLAGS: tuple[tuple[str, str], ...] = (
     ("apk", "--no-cache"),
 )
 
+# ``sudo`` runs the command after its options as root, which a build already is: a declared
+# cleanup or flag behind ``sudo`` with only these options is the same cleanup or flag (the
+# stub sees through exactly these, ``wrapped`` in stub.c; its world-model effects too).
+SUDO_PLAIN_OPTIONS = ("-H", "-E", "-n", "--set-home", "--preserve-env", "--non-interactive")
+SUDO_VALUED_OPTIONS = ("-u", "--user")
+
 _RM_OPTION = re.compile(r"-[rRfv]+|--recursive|--force|--verbose|--")
 
 
@@ -65,11 +71,37 @@ def _named(pattern: str, name: str) -> bool:
     return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
 
-def without_cache_flags(path: str, args: tuple[str, ...]) -> tuple[str, ...]:
-    """``args`` without the declared cache flags of this command."""
-    name = posixpath.basename(path)
+def sudo_command(path: str, args: tuple[str, ...]) -> int | None:
+    """The index in ``args`` of the command a ``sudo`` runs, or None (not sudo, an option
+    outside ``SUDO_*_OPTIONS``, or no command)."""
+    if posixpath.basename(path) != "sudo":
+        return None
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        arg = args[i]
+        if arg == "--":
+            i += 1
+            break
+        if arg in SUDO_PLAIN_OPTIONS or arg.startswith("--user=") or (arg.startswith("-u") and len(arg) > 2):
+            i += 1
+        elif arg in SUDO_VALUED_OPTIONS:
+            i += 2
+        else:
+            return None
+    return i if i < len(args) else None
+
+
+def _flags_dropped(name: str, args: tuple[str, ...]) -> tuple[str, ...]:
     flags = {flag for pattern, flag in CACHE_FLAGS if _named(pattern, name)}
     return tuple(a for a in args if a not in flags) if flags else args
+
+
+def without_cache_flags(path: str, args: tuple[str, ...]) -> tuple[str, ...]:
+    """``args`` without the declared cache flags of this command (or of the command ``sudo`` runs)."""
+    inner = sudo_command(path, args)
+    if inner is not None:
+        return args[: inner + 1] + _flags_dropped(posixpath.basename(args[inner]), args[inner + 1:])
+    return _flags_dropped(posixpath.basename(path), args)
 
 
 def _under_cache_dir(path: str) -> bool:
@@ -78,7 +110,11 @@ def _under_cache_dir(path: str) -> bool:
 
 
 def is_cache_command(path: str, args: tuple[str, ...], cwd: str) -> bool:
-    """Whether this invocation is a declared cache cleanup (see the module docstring)."""
+    """Whether this invocation is a declared cache cleanup (see the module docstring), also
+    behind ``sudo`` with the options above."""
+    inner = sudo_command(path, args)
+    if inner is not None:
+        return is_cache_command(args[inner], args[inner + 1:], cwd)
     name = posixpath.basename(path)
     if (name, *args) in CACHE_COMMANDS:
         return True

@@ -147,10 +147,22 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
 
 
 def _canonical(records: tuple[Record, ...]) -> list[Record]:
-    """Commands that run concurrently record in any order: the members of one pipeline
-    (connected through pipe inodes) and the command substitutions a member runs before it
-    becomes its command (``ldd "$(php -r ...)" | awk``: php's parent is the process that then
-    runs ldd). Each such group is sorted, at the position of its first member."""
+    """The records in an order that does not depend on how concurrent processes were scheduled.
+
+    Two kinds of commands run concurrently, by the shell's semantics, not by chance:
+
+    - the members of one pipeline, and everything a member's process runs: commands that
+      share a pipe inode on their own or on an ancestor's stdin/stdout (``echo "$(grep x |
+      awk y)" | sha256sum -c -``: grep and awk run under the echo subshell whose stdout is
+      sha256sum's stdin), and the command substitutions a member runs before it becomes its
+      command (``ldd "$(php -r ...)" | awk``: php's parent then runs ldd). Each such group is
+      sorted, at the position of its first member;
+    - a background job (``browsh & sleep 10``): its records (``Record.async_root``, see
+      stub.c) are placed right after the last foreground group started before the job (PIDs
+      of the fresh namespace are handed out in fork order), and the jobs started at the same
+      point are sorted together. What runs before a job is still ordered against it; only the
+      order inside and between jobs started at one point is not compared.
+    """
     parent = list(range(len(records)))
 
     def find(i: int) -> int:
@@ -162,7 +174,7 @@ def _canonical(records: tuple[Record, ...]) -> list[Record]:
     first_with_pipe: dict[int, int] = {}
     by_pid = {record.pid: i for i, record in enumerate(records)}
     for i, record in enumerate(records):
-        for pipe in (record.stdin_pipe, record.stdout_pipe):
+        for pipe in (record.stdin_pipe, record.stdout_pipe, *record.ancestor_pipes):
             if pipe and pipe in first_with_pipe:
                 parent[find(i)] = find(first_with_pipe[pipe])
             elif pipe:
@@ -172,13 +184,27 @@ def _canonical(records: tuple[Record, ...]) -> list[Record]:
         member = by_pid.get(record.ppid)
         if member is not None and record.stdout_pipe and (records[member].stdin_pipe or records[member].stdout_pipe):
             parent[find(i)] = find(member)
-    groups: dict[int, list[Record]] = {}
-    for i, record in enumerate(records):
-        groups.setdefault(find(i), []).append(record)
-    ordered: list[Record] = []
-    for members in sorted(groups.values(), key=lambda m: records.index(m[0])):
-        ordered.extend(sorted(members, key=lambda r: (r.path, r.args, r.cwd, r.status)) if len(members) > 1
-                       else members)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(records)):
+        groups.setdefault(find(i), []).append(i)
+
+    def content(r: Record) -> tuple[object, ...]:
+        return (r.path, r.args, r.cwd, r.status)
+
+    foreground = sorted((members for members in groups.values() if not all(records[i].async_root for i in members)),
+                        key=lambda members: members[0])
+    started = [min(records[i].pid for i in members) for members in foreground]
+    jobs: dict[int, list[Record]] = {}  # position in ``foreground`` it follows (-1: before all) -> records
+    for members in groups.values():
+        if all(records[i].async_root for i in members):
+            root = min(records[i].async_root for i in members)
+            after = max((k for k, pid in enumerate(started) if pid < root), default=-1)
+            jobs.setdefault(after, []).extend(records[i] for i in members)
+    ordered: list[Record] = sorted(jobs.get(-1, []), key=content)
+    for k, members in enumerate(foreground):
+        ordered.extend(sorted((records[i] for i in members), key=content) if len(members) > 1
+                       else [records[members[0]]])
+        ordered.extend(sorted(jobs.get(k, []), key=content))
     return ordered
 
 

@@ -48,6 +48,8 @@ class Record:
     pid: int
     ppid: int
     env: tuple[str, ...]
+    async_root: int = 0  # the first process of the background job it runs in (0: none)
+    ancestor_pipes: tuple[int, ...] = ()  # pipe inodes on its ancestors' stdin/stdout
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +86,13 @@ def parse_log(data: bytes) -> list[Record]:
         cwd, umask, stdin_pipe, stdout_pipe = take(), take(), int(take()), int(take())
         pid, ppid = int(take()), int(take())
         env = tuple(sorted(take() for _ in range(int(take()))))
+        async_root = int(take())
+        ancestor_pipes = tuple(int(take()) for _ in range(int(take())))
         if data[pos : pos + 1] != b"\n":
             raise ValueError("corrupt trace log")
         pos += 1
-        records.append(Record(status, path, args, cwd, umask, stdin_pipe, stdout_pipe, pid, ppid, env))
+        records.append(Record(status, path, args, cwd, umask, stdin_pipe, stdout_pipe, pid, ppid, env, async_root,
+                              ancestor_pipes))
     return records
 
 

@@ -13,7 +13,8 @@
  *   3. appends one record to /.trace/log (a single write: concurrent pipeline members do not
  *      interleave) and exits.
  * A record is a sequence of "LEN:BYTES" fields ended by "\n": status, path, argc, args...,
- * cwd, umask, stdin pipe inode, stdout pipe inode, pid, parent pid, envc, NAME=VALUE...
+ * cwd, umask, stdin pipe inode, stdout pipe inode, pid, parent pid, envc, NAME=VALUE...,
+ * async root pid, ancestor pipe count, ancestor pipe inodes... (see ancestry() below).
  * The policy (which flags are cache flags, which packages own which binaries) is written by
  * the Python side; this file is only the mechanism.  It must stay free of output on stdout.
  */
@@ -21,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,14 +118,36 @@ static int is_cache_flag(const char *name, const char *arg) {
     return 0;
 }
 
+/* The command a ``sudo`` runs: its index in argv, or 0 when argv is not sudo with only the
+ * options below (declared.py's SUDO_* lists; an unknown option: not seen through). */
+static int wrapped(int argc, char **argv) {
+    static const char *const plain[] = {"-H", "-E", "-n", "--set-home", "--preserve-env", "--non-interactive", NULL};
+    static const char *const valued[] = {"-u", "--user", NULL};
+    if (strcmp(base(argv[1]), "sudo")) return 0;
+    int i = 2;
+    while (i < argc && argv[i][0] == '-') {
+        const char *a = argv[i];
+        int known = 0;
+        if (!strcmp(a, "--")) { i++; break; }
+        for (int k = 0; plain[k]; k++) if (!strcmp(a, plain[k])) { known = 1; i++; break; }
+        if (known) continue;
+        for (int k = 0; valued[k]; k++) if (!strcmp(a, valued[k])) { known = 1; i += 2; break; }
+        if (known) continue;
+        if (!strncmp(a, "--user=", 7) || (!strncmp(a, "-u", 2) && a[2])) { i++; continue; }
+        return 0;
+    }
+    return i < argc ? i : 0;
+}
+
 static void key(buf *b, int argc, char **argv, const char *cwd) {
-    const char *name = base(argv[1]);
+    int inner = wrapped(argc, argv);
+    const char *name = base(argv[1]), *inner_name = inner ? base(argv[inner]) : name;
     int kept = 0;
-    for (int i = 2; i < argc; i++) kept += !is_cache_flag(name, argv[i]);
+    for (int i = 2; i < argc; i++) kept += !is_cache_flag(inner && i > inner ? inner_name : name, argv[i]);
     sfield(b, argv[1]);
     nfield(b, kept);
     for (int i = 2; i < argc; i++)
-        if (!is_cache_flag(name, argv[i])) sfield(b, argv[i]);
+        if (!is_cache_flag(inner && i > inner ? inner_name : name, argv[i])) sfield(b, argv[i]);
     sfield(b, cwd);
 }
 
@@ -396,9 +420,13 @@ static int cmd_git(int n, char **args) {
 }
 
 static int effects(int argc, char **argv, const char *cwd) {
-    const char *name = base(argv[1]);
-    int n = argc - 2;
-    char **args = argv + 2;
+    /* ``sudo [-H|-E|-u USER ...] CMD ARGS``: the stub stands for sudo and the command it runs
+     * (the build runs as root), so CMD's effects apply: ``sudo rm -rf /var/lib/apt/lists/*``
+     * deletes the lists a later install reads. */
+    int inner = wrapped(argc, argv), at = inner ? inner : 1;
+    const char *name = base(argv[at]);
+    int n = argc - at - 1;
+    char **args = argv + at + 1;
     if (!strcmp(name, "mkdir")) return cmd_mkdir(n, args);
     if (!strcmp(name, "apt-get") || !strcmp(name, "apt")) return cmd_apt(n, args);
     if (!strcmp(name, "apk")) return cmd_apk(n, args);
@@ -415,6 +443,111 @@ static long pipe_inode(int fd) {
     return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) ? (long)st.st_ino : 0;
 }
 
+/* The process tree above this invocation, up to the RUN's shell (PID 1 of the sandbox's PID
+ * namespace), read from /proc:
+ * - the pipe inodes on each ancestor's stdin and stdout: a command run by a pipeline member
+ *   (``echo "$(grep x | awk y)" | sha256sum -c -``: grep and awk run under the echo subshell
+ *   whose stdout is sha256sum's stdin) runs concurrently with the other members;
+ * - the async root: the topmost process that ignores SIGINT where the RUN's shell does not.
+ *   A shell without job control starts every asynchronous list (``cmd &``) with SIGINT and
+ *   SIGQUIT ignored (POSIX 2.11; dash's forkchild, bash's "asynchronous commands ignore
+ *   SIGINT"), an ignored disposition survives exec and is inherited, so that process is the
+ *   background job's first process; PIDs in the fresh namespace are handed out in fork order,
+ *   which places the job's start among the commands before it. */
+static long fd_pipe(long pid, int fd) {
+    char path[64], target[64];
+    snprintf(path, sizeof path, "/proc/%ld/fd/%d", pid, fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0) return 0;
+    target[n] = 0;
+    return strncmp(target, "pipe:[", 6) == 0 ? strtol(target + 6, NULL, 10) : 0;
+}
+
+static int proc_status_state(long pid, long *ppid, int *ignores_int, char *state) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    size_t len;
+    char *text = slurp(path, &len);
+    if (!text) return 0;
+    char *p = strstr(text, "\nPPid:");
+    *ppid = p ? strtol(p + 6, NULL, 10) : 0;
+    p = strstr(text, "\nSigIgn:");
+    unsigned long long mask = p ? strtoull(p + 8, NULL, 16) : 0;
+    *ignores_int = (int)((mask >> (SIGINT - 1)) & 1);
+    p = strstr(text, "\nState:");
+    *state = p ? p[strspn(p + 7, " \t") + 7] : '?';
+    free(text);
+    return 1;
+}
+
+static int proc_status(long pid, long *ppid, int *ignores_int) {
+    char state;
+    return proc_status_state(pid, ppid, ignores_int, &state);
+}
+
+/* ``sleep`` in a script gives its background jobs time to run. In the stub world every
+ * command takes no time, so after a sleep every job started before it has done all it would
+ * do: the sleep stub waits until no other process is left in the RUN's namespace (but the
+ * RUN's shell, this stub's ancestors and zombies) — a background job's process may not even
+ * ignore SIGINT yet, just forked — for at most SLEEP_LIMIT_MS (a job that never ends,
+ * ``while :; do sleep 1; done &``). Without this a job that a later ``kill $!`` ends leaves
+ * its record or not by chance. */
+#define SLEEP_LIMIT_MS 2000
+
+static int background_left(void) {
+    long ppid;
+    int ignores;
+    long mine[64];
+    int depth = 0;
+    for (long pid = (long)getpid(); pid > 1 && depth < 64; depth++) {
+        mine[depth] = pid;
+        if (!proc_status(pid, &ppid, &ignores)) break;
+        pid = ppid;
+    }
+    DIR *dir = opendir("/proc");
+    if (!dir) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(dir))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1) continue;
+        int own = 0;
+        for (int k = 0; k < depth; k++) own |= mine[k] == pid;
+        char state;
+        if (!own && proc_status_state(pid, &ppid, &ignores, &state) && state != 'Z') found = 1;
+    }
+    closedir(dir);
+    return found;
+}
+
+static void let_background_run(void) {
+    for (int waited = 0; waited < SLEEP_LIMIT_MS && background_left(); waited++) usleep(1000);
+}
+
+static void ancestry(buf *rec) {
+    long ppid, pid = (long)getpid(), root = 0;
+    int shell_ignores = 0, ignores;
+    if (!proc_status(1, &ppid, &shell_ignores)) shell_ignores = 1;  /* no /proc: nothing is async */
+    buf pipes = {0};
+    long count = 0;
+    for (int depth = 0; pid > 1 && depth < 64; depth++) {
+        if (!proc_status(pid, &ppid, &ignores)) break;
+        if (ignores && !shell_ignores) root = pid;
+        if (pid != (long)getpid()) {
+            for (int fd = 0; fd < 2; fd++) {
+                long inode = fd_pipe(pid, fd);
+                if (inode) { nfield(&pipes, inode); count++; }
+            }
+        }
+        pid = ppid;
+    }
+    nfield(rec, root);
+    nfield(rec, count);
+    if (pipes.len) put(rec, pipes.data, pipes.len);
+    free(pipes.data);
+}
+
 static int skipped_env(const char *entry) {
     static const char *const names[] = {"_", "PWD", "OLDPWD", "SHLVL", NULL};
     for (int i = 0; names[i]; i++) {
@@ -425,6 +558,12 @@ static int skipped_env(const char *entry) {
 }
 
 int main(int argc, char **argv) {
+    /* Record before a signal can end it: a background job's stub that a later ``kill $!``
+     * reaches mid-way would leave no record, or leave one, by chance. The stub returns at once
+     * either way; the pending signal is dropped at exit. */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
     if (argc < 2) return 127;
     char cwd[4096];
     if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "?");
@@ -434,6 +573,7 @@ int main(int argc, char **argv) {
 
     int status = scenario_status(argc, argv, cwd);
     if (status == 0) status = effects(argc, argv, cwd);
+    if (!strcmp(base(argv[1]), "sleep")) let_background_run();
 
     mode_t mask = umask(0);
     umask(mask);
@@ -456,6 +596,7 @@ int main(int argc, char **argv) {
     nfield(&rec, envc);
     for (char **e = environ; *e; e++)
         if (!skipped_env(*e)) sfield(&rec, *e);
+    ancestry(&rec);
     put(&rec, "\n", 1);
     if (write(log, rec.data, rec.len) < 0) return 125;
     return status;
