@@ -346,3 +346,29 @@ def test_concurrent_commands_prove_every_time() -> None:
 ])
 def test_reordered_commands_that_are_not_concurrent_still_differ(original: str, fixed: str) -> None:
     check(original, fixed, "disproven")
+
+
+@needs_sandbox
+@pytest.mark.parametrize("original", [
+    # mkdir without -p under a directory the real image has (useradd -m made /home/gradle)
+    "FROM debian\nRUN useradd -m gradle && mkdir /home/gradle/.gradle && cd /home/gradle/.gradle\nRUN make\n",
+    # a quoted redirect target ending in a variable: its directory is not a command to stub
+    "FROM debian\nENV V=8.5.3\nRUN phpenv install $V && echo 'memory_limit = 1G;' >> \"/root/.phpenv/versions/$V/etc/x.ini\" "
+    "&& cd /root/.phpenv\nRUN make\n",
+])
+def test_more_gaps_of_the_stub_world_are_filled(original: str) -> None:
+    # Filled, the world runs the original to the end: the leaked cd of a wrong merge is caught
+    # and the grouped merge proven (both were 'unprovable: gap' before).
+    wrong = original.replace("\nRUN make", " && make")
+    check(original, wrong, "disproven", ("make",))
+    check(original, wrong.replace("RUN ", "RUN (", 1).replace(" && make", ") && make"), "proven")
+
+
+def test_bash_as_sh_missing_script_is_a_gap_to_fill() -> None:
+    # aws-codebuild: `sh $RUBY_BUILD_SRC_DIR/install.sh` under bash as /bin/sh
+    from tests.trace.run import Outcome, fill_gap
+    from tests.trace.sandbox import Layout
+    empty = Layout(frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+    gap = "sh: /usr/local/rbenv/plugins/ruby-build/install.sh: No such file or directory"
+    filled = fill_gap(Outcome(gap=gap, gap_cwd="/"), empty)
+    assert filled is not None and filled.paths == {"/usr/local/rbenv/plugins/ruby-build/install.sh"}

@@ -264,7 +264,8 @@ def _scan(step: RunStep, names: set[str], paths: set[str], relative: set[str], d
     for word in step.argv:
         names.update(_NAME.findall(word))
         for match in _ABSOLUTE_COMMAND.finditer(word):
-            paths.add(match.group(1))
+            if not match.group(1).endswith("/"):  # ``>> "/opt/x/$V/conf"``: a directory, not a command
+                paths.add(match.group(1))
         for match in _RELATIVE_COMMAND.finditer(word):
             relative.add(match.group(1))
         for match in _CD_TARGET.finditer(word):

@@ -114,6 +114,11 @@ _MISSING = (
     (False, re.compile(r"cannot open (.+): No such file$")),
     (False, re.compile(r"line \d+: (.+): (?:No such file or directory|command not found)$")),
     (False, re.compile(r"\d+: (.+): not found$")),
+    # the stub's mkdir without -p under a directory the real image has (useradd -m made it):
+    # its parent is created ("cannot create" below)
+    (False, re.compile(r"^mkdir: cannot create directory '(.+)': No such file or directory$")),
+    # bash as sh reading a script file that is missing (``sh /opt/tool/install.sh``)
+    (False, re.compile(r"^(?:sh|bash|dash): (/[^:]+): No such file or directory$")),
 )
 
 
