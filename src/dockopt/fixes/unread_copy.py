@@ -38,6 +38,7 @@ import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dockopt.checks.base import LintContext
 from dockopt.context.build_context import BuildContext, normalize
@@ -48,6 +49,9 @@ from dockopt.fixes.manifest_first import (HOMES, SYSTEM, BroadCopy, absolute_des
                                           install_cwd, key_manifest, looks_like_tree, project_dir)
 from dockopt.fixes.reorder import Place, block, expand, join_path, reads_moved_copy, run_touches, split_run, \
     stage_places, under
+
+if TYPE_CHECKING:
+    from dockopt.cache.ecosystem_files import ManifestPlan
 
 _FLAGS = ("chown", "chmod", "link")
 _ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$")
@@ -143,8 +147,8 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
 def _path_words(install: Install, place: Place) -> list[str]:
     """Paths the install's command line and its tools' environment name (``-s settings.xml``,
     ``--find-links ./wheels``, ``PIP_CONSTRAINT=/c.txt``)."""
-    words = [w.split("=", 1)[-1] for w in install.invocation.argv if w is not None and not w.startswith("-")
-             or w is not None and "=" in w]
+    words = [w.split("=", 1)[-1] for w in install.invocation.argv
+             if w is not None and (not w.startswith("-") or "=" in w)]
     values = [v.value for k, v in place.scope.items() if _TOOL_ENV.match(k) and v.value]
     values += [v for k, v in install.invocation.env.items() if _TOOL_ENV.match(k)]
     for value in values:
@@ -283,7 +287,8 @@ def _copies_named(places: list[Place], names: tuple[str, ...]) -> bool:
     return False
 
 
-def _context_plan(ctx: LintContext, install: Install, cwd: str, project: str, before: list[Place]):  # type: ignore[no-untyped-def]
+def _context_plan(ctx: LintContext, install: Install, cwd: str, project: str,
+                  before: list[Place]) -> ManifestPlan | None:
     """The install's manifests read from the context, found through the COPY that put its main
     manifest in place (None when no COPY of the context did)."""
     from dockopt.cache.ecosystem_files import plan_manifests
