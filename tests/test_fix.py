@@ -75,3 +75,14 @@ def test_chained_merges_are_not_composed_in_one_pass() -> None:
     if NO_SANDBOX is None:
         verdict = prove(text, result.text)
         assert verdict.proven, str(verdict)
+
+
+def test_a_chain_of_merges_reaches_its_fixpoint_in_one_run() -> None:
+    """Seven mergeable RUNs: each pass merges disjoint pairs, and the findings of the next pass
+    name the same line numbers as earlier ones did (a merge removes lines), which must not be
+    taken for fixes that did not cure their finding (grafana/loki's jsonparser Dockerfile: a
+    second `dockopt fix` merged more)."""
+    text = "FROM golang:1.6\n" + "".join(f"RUN go get example.org/m{i}\n" for i in range(7))
+    once = fixed(text, "DO105")
+    assert once.text.count("RUN ") == 1 and not once.rejected, once.text
+    assert fixed(once.text, "DO105").text == once.text

@@ -6,14 +6,13 @@ deterministically (by start offset, then rule code), applies them back to front 
 re-parses. Two fixes that edit the same instruction never go in one pass, even when their
 edits are apart: each was proven on the text as it is, not on the other's result (two DO105
 merges sharing their middle RUN would compose into a join neither checked). A pass whose result no longer parses, or still reports a fixed finding with the
-same fix (a fix that does not cure its finding would be applied on every pass), is thrown
+same fix at the same place (a fix that does not cure its finding would be applied on every pass), is thrown
 away and its fixes are not tried again. The loop stops when nothing changes or after
 ``MAX_PASSES``.
 """
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -136,7 +135,7 @@ def fix_text(text: str, run_lint: Callable[[str], LintResult], unsafe: bool = Fa
             skip.update((d.code, d.start_offset) for d in chosen)
             continue
         after = run_lint(candidate)
-        stuck = _not_cured(chosen, current.diagnostics, after.diagnostics)
+        stuck = _not_cured(chosen, after.diagnostics)
         if stuck:
             # A fix whose finding comes back unchanged would be applied again on every pass
             # (a flag inserted ten times): that is a rule bug, so refuse the pass and go on
@@ -152,15 +151,32 @@ def fix_text(text: str, run_lint: Callable[[str], LintResult], unsafe: bool = Fa
     return result
 
 
-def _same_fix_key(d: Diagnostic) -> tuple[object, ...]:
+def _not_cured(chosen: list[Diagnostic], after: list[Diagnostic]) -> list[Diagnostic]:
+    """The chosen fixes whose finding is still there after the pass: the same rule with the same
+    fix at the place the finding's start moved to.
+
+    Places, not messages, identify a finding: messages name line numbers, which another fix of
+    the pass shifts (a merge removes lines), so a new finding could carry an old one's words."""
+    edits = sorted((e for d in chosen for e in d.fix.edits), key=lambda e: (e.start, e.end))  # type: ignore[union-attr]
+    remaining = {(d.code, d.start_offset, _fix_contents(d)) for d in after if d.fix is not None}
+    return [d for d in chosen
+            if any((d.code, place, _fix_contents(d)) in remaining for place in _moved(d.start_offset, edits))]
+
+
+def _fix_contents(d: Diagnostic) -> tuple[str, ...]:
     assert d.fix is not None
-    return (d.code, d.message, d.fix.message, tuple(e.content for e in d.fix.edits))
+    return tuple(e.content for e in d.fix.edits)
 
 
-def _not_cured(chosen: list[Diagnostic], before: list[Diagnostic], after: list[Diagnostic]) -> list[Diagnostic]:
-    """The chosen fixes whose finding, with the same fix, is as frequent after the pass as before."""
-    def counts(diagnostics: list[Diagnostic]) -> Counter[tuple[object, ...]]:
-        return Counter(_same_fix_key(d) for d in diagnostics if d.fix is not None)
-
-    was, now = counts(before), counts(after)
-    return [d for d in chosen if now[_same_fix_key(d)] >= was[_same_fix_key(d)]]
+def _moved(offset: int, edits: list[Edit]) -> tuple[int, ...]:
+    """Where ``offset`` is after ``edits``: nowhere when an edit rewrote it, two places when
+    text was inserted right at it (before or after the insertion)."""
+    shift = inserted_here = 0
+    for e in edits:
+        if e.start < offset < e.end:
+            return ()
+        if e.end < offset or e.end == offset and e.start < offset:
+            shift += len(e.content) - (e.end - e.start)
+        elif e.start == e.end == offset:
+            inserted_here += len(e.content)
+    return (offset + shift, offset + shift + inserted_here)
