@@ -122,8 +122,33 @@ def known_tokens(text: str) -> list[TokenMatch]:
     if not _TOKEN_HINT.search(text):
         return []
     found = [TokenMatch(kind, m.start(), m.end(), m.group()) for kind, rx in _known_token_patterns()
-             for m in rx.finditer(text)]
+             for m in rx.finditer(text)
+             if not (rx is PRIVATE_KEY_HEADER and placeholder_key_body(text[m.end():]))]
     return sorted(found, key=lambda t: t.start)
+
+
+# Every PEM private key is DER (an ASN.1 SEQUENCE: base64 "M...") or OpenSSH's format
+# ("openssh-key-v1" = "b3BlbnNzaC1rZXktdjE"); encrypted PEM has "Key: value" headers first.
+_KEY_COMMENT = re.compile(r"^[ \t#;/*|]*")
+
+
+def placeholder_key_body(after_header: str) -> bool:
+    """Whether the line under a ``-----BEGIN ... PRIVATE KEY-----`` header is a placeholder
+    rather than key material (getsentry's ``config.example.yml`` documents the setting with
+    ``privatekeyprivatekey...``; ``<your key here>``, ``...``). Only a header that ends its
+    line and is followed by a body is judged: a header inside code (``if "-----BEGIN"...``)
+    or alone stays a key."""
+    lines = after_header[:600].split("\n")
+    if len(lines) < 2 or lines[0].strip():
+        return False
+    for line in lines[1:]:
+        body = _KEY_COMMENT.sub("", line).strip()
+        if ":" in body and not body.startswith("-----"):
+            continue  # Proc-Type: / DEK-Info: headers of an encrypted PEM
+        if not body or body.startswith("-----"):
+            return False
+        return not (body.startswith("M") or body.startswith("b3BlbnNzaC1rZXktdjE"))
+    return False
 
 
 def shannon_entropy(text: str) -> float:
