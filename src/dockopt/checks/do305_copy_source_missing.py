@@ -10,14 +10,28 @@ When the context is only assumed (the Dockerfile's directory, no ``--context``),
 source is more likely a wrong assumption (``docker build -f docker/Dockerfile .``) than a
 broken build, so the rule speaks only if some other named (non-root) source of the file does
 exist there, and says what it assumed.
+
+Two kinds of missing source are left alone, because the build the project runs has them
+(measured on the corpus repositories with their real contexts, docs/precision.md):
+- the optional-file idiom ``COPY cwallet.ss[o] ./``: a one-character class around a literal
+  character makes the wildcard match the file when it exists and nothing otherwise (jupyter's
+  Oracle recipe);
+- a file the project produces before ``docker build``: under a build output directory
+  (``bin/``, ``target/``, ``dist/``, ``out/``, ``gopath/``: ``COPY target/universal/stage``
+  after ``sbt stage``), git-ignored by a ``.gitignore`` the context holds, or named by a build
+  script or CI file in the context (``build.ps1`` downloads ``go.zip`` and then runs
+  ``docker build``).
 """
 from __future__ import annotations
 
+import fnmatch
+import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dockopt.checks.base import Finding, LintContext, Rule
-from dockopt.context.build_context import Selection, normalize
+from dockopt.context.build_context import BuildContext, Selection, normalize
 from dockopt.diagnostics import Severity
 from dockopt.fixes.reorder import expand, stage_places
 from dockopt.syntax import Instruction
@@ -27,6 +41,7 @@ from dockopt.syntax import Instruction
 class _Source:
     instruction: Instruction
     written: str
+    value: str
     selection: Selection
 
 
@@ -45,9 +60,12 @@ class CopySourceMissing(Rule):
             return  # nothing named confirms the assumed context
         assumed = "" if context.known else f" (assuming the build context is {context.root})"
         ignore = context.ignore_file.name if context.ignore_file is not None else ".dockerignore"
+        produced = _ProducedOutside(context)
         for source in sources:
             selection = source.selection
             if selection.matched or not selection.complete:
+                continue
+            if _OPTIONAL_FILE.search(source.written) or (not selection.ignored_matches and produced(source.value)):
                 continue
             ins = source.instruction
             if selection.ignored_matches:
@@ -72,4 +90,49 @@ class CopySourceMissing(Rule):
                     value = expand(written, place)
                     if value is None or "://" in value or value.startswith("git@"):
                         continue
-                    yield _Source(ins, written, context.select(value))
+                    yield _Source(ins, written, value, context.select(value))
+
+
+# `name[x]`: a class holding one literal character, the documented way to COPY a file only
+# when it exists (a wildcard may match nothing; a plain name must exist).
+_OPTIONAL_FILE = re.compile(r"\[[^\]\[*?!^\\-]\]")
+_OUTPUT_DIRS = frozenset({"bin", "target", "dist", "out", "gopath", "_output", "artifacts"})
+_BUILD_SCRIPT = re.compile(r"(^|/)(Makefile|GNUmakefile|[^/]*\.(sh|ps1|bat|cmd|mk)|cloudbuild[^/]*\.ya?ml"
+                           r"|\.gitlab-ci\.yml|Jenkinsfile|\.github/workflows/[^/]+\.ya?ml)$")
+MAX_SCRIPTS_READ = 50
+
+
+class _ProducedOutside:
+    """Whether a missing source is something the project makes before ``docker build``."""
+
+    def __init__(self, context: BuildContext) -> None:
+        self.context = context
+        self._scripts: str | None = None
+        self._gitignore: list[str] | None = None
+
+    def __call__(self, value: str) -> bool:
+        path = normalize(value)
+        if not path:
+            return False
+        parts = path.split("/")
+        if _OUTPUT_DIRS.intersection(parts[:-1]) or (len(parts) > 1 and parts[0] in _OUTPUT_DIRS):
+            return True
+        if any(fnmatch.fnmatch(part, pattern) or fnmatch.fnmatch(path, pattern)
+               for pattern in self._ignored_by_git() for part in parts):
+            return True
+        name = posixpath.basename(path)
+        return len(name) >= 4 and not any(ch in name for ch in "*?[") and re.search(
+            rf"(?<![\w.-]){re.escape(name)}(?![\w-])", self._script_text()) is not None
+
+    def _script_text(self) -> str:
+        if self._scripts is None:
+            scripts = [e.path for e in self.context.files() if _BUILD_SCRIPT.search(e.path)][:MAX_SCRIPTS_READ]
+            self._scripts = "\n".join(self.context.read_text(p) or "" for p in scripts)
+        return self._scripts
+
+    def _ignored_by_git(self) -> list[str]:
+        if self._gitignore is None:
+            text = self.context.read_text(".gitignore") or ""
+            self._gitignore = [line.strip().strip("/") for line in text.splitlines()
+                               if line.strip() and not line.startswith(("#", "!")) and line.strip().strip("/")]
+        return self._gitignore
