@@ -9,7 +9,7 @@ from dockopt import parse
 from dockopt.layers import EffectKind, LayerPlan, simulate
 from dockopt.layers.base_images import family_of
 from dockopt.layers.simulator import covers
-from dockopt.layers.sizes import APT_LISTS, human, package_size
+from dockopt.layers.sizes import APT_INSTALL_OVERHEAD, APT_LISTS, apt_install_sizes, human, package_size
 from dockopt.model import build_model
 
 
@@ -42,7 +42,8 @@ def test_installing_an_installed_package_again_adds_and_wastes_nothing() -> None
     p = plan(f"FROM debian:bookworm\nRUN {install}\nRUN {install.replace('python3-pip', 'python3-pip git')}\n")
     first, second = p.stages[0].layers
     assert not p.stages[0].waste and first.wasted == 0
-    assert second.added == package_size("git", recommends=True)  # only what is new; lists removed in the same RUN
+    # only what is new (git's closure less what python3-pip's brought); lists removed in the same RUN
+    assert second.added == apt_install_sizes(["git"], True, ["python3-pip"])[0]
     assert any(e is p.stages[0].alive["/.dockopt/pkg/apt/python3-pip/"] for e in first.effects)
     # --reinstall unpacks the files again: the second copy hides the first
     again = plan(f"FROM debian:bookworm\nRUN {install}\nRUN apt-get install -y --reinstall python3-pip\n")
@@ -50,9 +51,10 @@ def test_installing_an_installed_package_again_adds_and_wastes_nothing() -> None
 
 
 @pytest.mark.parametrize(("install", "size"), [
-    ("apt-get install -y python3-pip", 459_573_134),  # measured: Recommends bring build-essential
-    ("apt-get install -y --no-install-recommends python3-pip", package_size("python3-pip")),
-    ("apt-get -o APT::Install-Recommends=false install -y python3-pip", package_size("python3-pip")),
+    # Recommends bring build-essential (a 459,573,134-byte layer measured)
+    ("apt-get install -y python3-pip", apt_install_sizes(["python3-pip"], True)[0]),
+    ("apt-get install -y --no-install-recommends python3-pip", apt_install_sizes(["python3-pip"], False)[0]),
+    ("apt-get -o APT::Install-Recommends=false install -y python3-pip", apt_install_sizes(["python3-pip"], False)[0]),
     ("apk add py3-pip", None),  # only apt has Recommends
 ])
 def test_apt_recommends_count_where_measured(install: str, size: int | None) -> None:
@@ -190,7 +192,7 @@ def test_layers_output_names_packages_and_shows_the_reported_share(tmp_path: Pat
     path.write_text(text)
     out, ok = render_layers(text, path, None, None, "text")
     assert ok
-    assert "/.dockopt" not in out and "install package curl (~13 MB)" in out
+    assert "/.dockopt" not in out and f"install package curl ({human(apt_install_sizes(['curl'], True)[0])})" in out
     assert "waste named by `dockopt check`: 2 of 2 items" in out
     as_json, ok = render_layers(text, path, None, None, "json")
     assert ok and "/.dockopt" not in as_json and '"reported_items": 2' in as_json
@@ -212,7 +214,10 @@ def _layer(text: str, line: int):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("command", [
-    "python3 -m venv /venv",
+    "python3 -m venv /venv && /venv/bin/python -m myapp.setup",
+    "pip install --no-cache-dir -r requirements.txt",
+    "pip install --no-cache-dir some-unmeasured-project",
+    "npm install -g some-tool",
     "curl -fsSL https://example.com/install.sh | sh",
     "make -j4",
     "./install.sh --prefix /opt",
@@ -220,12 +225,40 @@ def _layer(text: str, line: int):  # type: ignore[no-untyped-def]
 ])
 def test_a_command_outside_the_model_is_unknown_never_a_known_zero(command: str) -> None:
     layer = _layer(f"FROM debian:bookworm-slim\nRUN {command}\n", 2)
-    assert layer.added_unknown and layer.unmodelled
+    assert layer.added_unknown and (layer.unmodelled or command.startswith(("pip", "npm")))
+
+
+@pytest.mark.parametrize(("command", "size"), [
+    ("python3 -m venv /venv", 21_620_000),  # measured on bookworm: pip and setuptools copied in
+    ("python3 -m venv --without-pip /venv", 40_000),
+    # measured installs (layers/pip_sizes.py): the closure, and the wheels pip's cache keeps
+    ("pip install --no-cache-dir numpy==1.26.4", 72_099_083),
+    ("pip install numpy", 72_099_083 + 16_918_164),
+    ("pip install flask requests", 5_171_406 + 3_306_854 + 640_839 + 675_804),
+])
+def test_python_installs_are_sized_from_measurements(command: str, size: int) -> None:
+    """`pip install --no-cache-dir flask` was a known 0 B (pip was modelled for its cache only)."""
+    layer = _layer(f"FROM debian:bookworm-slim\nRUN {command}\n", 2)
+    assert layer.added == size and not layer.added_unknown and not layer.unmodelled
+
+
+def test_an_apt_closure_is_counted_once_per_image() -> None:
+    """python3-pip depends on python3: installing both, or one after the other, counts python3 once."""
+    together = _layer("FROM debian:bookworm-slim\nRUN apt-get install -y --no-install-recommends python3 python3-pip\n", 2)
+    alone = _layer("FROM debian:bookworm-slim\nRUN apt-get install -y --no-install-recommends python3-pip\n", 2)
+    assert together.added == alone.added
+    later = plan("FROM debian:bookworm-slim\nRUN apt-get install -y --no-install-recommends python3\n"
+                 "RUN apt-get install -y --no-install-recommends python3-pip\n").stages[0].layers
+    assert later[0].added + later[1].added == alone.added + APT_INSTALL_OVERHEAD  # dpkg bookkeeping per install
+    assert 0 < later[1].added < alone.added
+    # a repeated `apt-get update` finds the earlier layer's lists current: it writes little
+    repeat = plan("FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get update\n").stages[0].layers
+    assert repeat[1].added < repeat[0].added / 50
 
 
 def test_exec_form_runs_are_analysed_like_shell_form() -> None:
     layer = _layer('FROM debian:bookworm-slim\nRUN ["apt-get", "install", "-y", "curl"]\n', 2)
-    assert layer.analysed and layer.added == package_size("curl", recommends=True)
+    assert layer.analysed and layer.added == apt_install_sizes(["curl"], True)[0]
     unparsable = _layer("FROM debian:bookworm-slim\nSHELL [\"pwsh\", \"-c\"]\nRUN Get-Thing\n", 3)
     assert unparsable.added_unknown
 

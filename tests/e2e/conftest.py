@@ -19,6 +19,7 @@ import pytest
 from dockopt.verify.build import BuildResult
 from dockopt.verify.engine import DockerEngine
 from dockopt.verify.errors import EngineUnavailable
+from tests.e2e.originals import OriginalBuilds
 
 # The images `scripts/engine.sh images` provides; the tests build on them.
 BASE_IMAGES = ("busybox:latest", "debian:bookworm-slim")
@@ -87,3 +88,13 @@ def tags(engine: DockerEngine) -> Iterator[TagPool]:
     pool = TagPool(engine)
     yield pool
     pool.cleanup()
+
+
+@pytest.fixture(scope="session")
+def original_builds(engine: DockerEngine, tags: TagPool,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[OriginalBuilds]:
+    """The savings and calibration cases' original images, each built once per session
+    (tests/e2e/originals.py)."""
+    builds = OriginalBuilds(engine, tags, tmp_path_factory.mktemp("originals"), tmp_path_factory.mktemp("pypi"))
+    yield builds
+    builds.close()

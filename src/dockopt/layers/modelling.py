@@ -45,7 +45,7 @@ def unmodelled(inv: Invocation, has_handler: bool) -> str | None:
         # `sh -c '...'` is unwrapped before this point; `sh script.sh` or `curl ... | sh` runs
         # a script dockopt cannot see.
         return f"{name} {inv.argv[0]}" if inv.argv and inv.argv[0] else f"{name} (a piped script)"
-    if name in ("python", "python3", "python2") and inv.argv[:2] not in (["-m", "pip"], ["-m", "pip3"]):
+    if name in ("python", "python3", "python2") and inv.argv[:2] not in (["-m", "pip"], ["-m", "pip3"], ["-m", "venv"]):
         return " ".join([name, *(a for a in inv.argv[:2] if a)])
     if name in ("npm", "yarn", "pnpm") and inv.subcommand in ("run", "run-script", "exec", "start", "test", "build"):
         return f"{name} {inv.subcommand}"  # a package.json script: anything

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from dockopt.layers import sizes
+from dockopt.layers import python_packages, sizes
 from dockopt.layers.invocations import Invocation
 from dockopt.layers.knowledge import Handler, ShellState, effect
 from dockopt.layers.plan import PKG_ROOT, REINSTALLED, Effect, EffectKind
@@ -60,15 +60,23 @@ def _package_args(inv: Invocation, subcommand: str) -> list[str]:
     return names
 
 
-def _install(inv: Invocation, manager: str, names: list[str]) -> list[Effect]:
+def _install(inv: Invocation, manager: str, names: list[str], state: ShellState | None = None) -> list[Effect]:
     # The simulator treats installing an installed package as a no-op, except a reinstall.
     detail = REINSTALLED if inv.has("--reinstall") or inv.subcommand == "reinstall" else ""
-    recommends = _apt_recommends(inv) if manager == "apt" else False
     out: list[Effect] = []
-    for name in names:
-        out += effect(C, f"{PKG_ROOT}/{manager}/{name.split('=')[0]}/", inv, "package",
-                      sizes.package_size(name, recommends), detail)
+    for name, size in zip(names, _package_sizes(inv, manager, names, state), strict=True):
+        out += effect(C, f"{PKG_ROOT}/{manager}/{name.split('=')[0]}/", inv, "package", size, detail)
     return out
+
+
+def _package_sizes(inv: Invocation, manager: str, names: list[str], state: ShellState | None) -> list[int | None]:
+    """apt: each name's dependency closure, less what earlier layers of the stage installed
+    (counted once per image); other managers: the typical sizes of the table."""
+    if manager != "apt":
+        return [sizes.package_size(name) for name in names]
+    prefix = f"{PKG_ROOT}/apt/"
+    installed = [p[len(prefix):].strip("/") for p in (state.existing if state else ()) if p.startswith(prefix)]
+    return sizes.apt_install_sizes(names, _apt_recommends(inv), installed)
 
 
 def _apt_recommends(inv: Invocation) -> bool:
@@ -90,11 +98,13 @@ def _remove(inv: Invocation, manager: str, names: list[str]) -> list[Effect]:
 def _apt(inv: Invocation, state: ShellState) -> list[Effect]:
     sub = _subcommand(inv)
     if sub == "update":
-        return effect(C, "/var/lib/apt/lists/", inv, "apt-lists", sizes.APT_LISTS)
+        # Lists an earlier layer left are still current: apt downloads (and writes) almost nothing.
+        lists = sizes.APT_LISTS_REFRESH if "/var/lib/apt/lists/" in state.existing else sizes.APT_LISTS
+        return effect(C, "/var/lib/apt/lists/", inv, "apt-lists", lists)
     if sub in ("install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall"):
         names = _package_args(inv, sub)
-        out = _install(inv, "apt", names)
-        known = [s for s in (sizes.package_size(n, _apt_recommends(inv)) for n in names) if s]
+        out = _install(inv, "apt", names, state)
+        known = [e.size for e in out if e.size]
         archive = int(sum(known) * sizes.APT_ARCHIVE_RATIO) if known else None
         if state.docker_clean:
             pass  # the image's docker-clean hook deletes the downloaded .debs after the install
@@ -160,6 +170,8 @@ def _rpm(manager: str, cache: str, category: str) -> Handler:
 def _pip(inv: Invocation, state: ShellState) -> list[Effect]:
     argv = inv.argv
     if inv.name.startswith("python"):
+        if len(argv) >= 2 and argv[:2] == ["-m", "venv"]:
+            return python_packages.venv(inv, state)
         if len(argv) < 2 or argv[0] != "-m" or argv[1] not in ("pip", "pip3"):
             return []
         inv = Invocation(argv[1], argv[2:], inv.redirects, inv.start, inv.end, inv.text, inv.in_subshell,
@@ -170,11 +182,9 @@ def _pip(inv: Invocation, state: ShellState) -> list[Effect]:
         # pip reads any value of PIP_NO_CACHE_DIR as "no cache" (even 0/false: a historical
         # quirk of its option parsing), so only its absence leaves a cache.
         no_cache = "PIP_NO_CACHE_DIR" in state.env or "PIP_NO_CACHE_DIR" in inv.env
-        if inv.has("--no-cache-dir") or no_cache or _cached(cache, state):
-            return []
-        if _local_only(inv):
-            return []  # nothing downloaded, nothing built: pip caches neither
-        return effect(C, cache, inv, "pip-cache", sizes.PIP_CACHE_DEFAULT, detail="pip's download cache")
+        # Local wheels only: nothing downloaded, nothing built, pip caches neither.
+        caching = not (inv.has("--no-cache-dir") or no_cache or _cached(cache, state) or _local_only(inv))
+        return python_packages.pip_install(inv, state, cache, caching)
     if sub == "cache" and "purge" in inv.argv:
         return effect(R, cache, inv, "pip-cache")
     return []
@@ -213,11 +223,12 @@ def _node(cache_of: dict[str, tuple[str, str, int]]) -> Handler:
         path, category, size = cache_of[inv.name]
         path = path.replace("~", state.home)
         if sub in ("install", "ci", "i", "add"):
-            # The install tree: node_modules of the current directory (global installs go to
-            # the prefix; their size is not known either way).
-            tree = [] if inv.has("-g", "--global") else effect(
-                C, f"{state.cwd.rstrip('/')}/node_modules/", inv, "install-tree", None,
-                detail=f"{inv.name}'s installed packages")
+            # The install tree: node_modules of the current directory, or of the prefix for a
+            # global install (/usr/local, the official node images' and npm's default); its size
+            # is not known either way (unknown, never a known 0 B).
+            where = "/usr/local/lib" if inv.has("-g", "--global") else state.cwd.rstrip("/")
+            tree = effect(C, f"{where}/node_modules/", inv, "install-tree", None,
+                          detail=f"{inv.name}'s installed packages")
             if _cached(path, state):
                 return tree
             return tree + effect(C, path, inv, category, size, detail=f"{inv.name}'s package cache")

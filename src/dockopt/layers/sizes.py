@@ -6,12 +6,32 @@ here with their source; the rest are typical values and say so.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from dockopt.layers import apt_bookworm
+
 MB = 1024 * 1024
 
 # Measured (tests/e2e, scripts/engine.sh images, 2026-11-23): `apt-get update` on
 # debian:bookworm-slim made a 19,856,468-byte layer; `du -sb /var/lib/apt/lists` = 19,868,756
 # (bookworm, bookworm-updates, bookworm-security; indexes stored as .lz4).
 APT_LISTS = 19_868_756
+# Fitted (2026-12-05) on the measured install layers below against dpkg's Installed-Size of
+# their closures: what one apt install adds besides the packages' files, and per package.
+# jq 1.96 MB for 1.17 MB of files, file 9.44 for 8.64, ca-certificates 9.25 for 8.95.
+APT_INSTALL_OVERHEAD = 500_000
+APT_PACKAGE_OVERHEAD = 0
+# Debian byte-compiles Python packages when it installs them: python3-pip's layer is 69.9 MB for
+# 47.9 MB of files (33.4 MB of them Python's), python3-venv's 51.7 MB for 40.5 (22.8).
+PYTHON_BYTECODE = 1.5
+# Measured (2026-12-05, engine, debian:bookworm-slim): a second `apt-get update` while the lists
+# of an earlier layer are still there downloads nothing new (unchanged InRelease): 241 kB.
+APT_LISTS_REFRESH = 241_000
+# Measured (same): without the docker-clean hook (`rm /etc/apt/apt.conf.d/docker-clean`),
+# `apt-get update` also writes apt's binary caches /var/cache/apt/pkgcache.bin and
+# srcpkgcache.bin, 36,946,136 bytes each, and every install rewrites pkgcache.bin. Not modelled
+# yet: the cache fixes declare one path per cache category (Fix.removes_caches), and
+# `apt-get clean` removes both the .debs and the *.bin files (see the calibration report).
 # Typical: ratio of downloaded .deb size to installed size for Debian packages (~1/3).
 APT_ARCHIVE_RATIO = 0.33
 # Typical: Alpine 3.x APKINDEX for main + community, as kept in /var/cache/apk.
@@ -69,6 +89,12 @@ PACKAGE_SIZES: dict[str, int] = {
     "unzip": 1 * MB,
 }
 
+# Measured (2026-12-05, engine, debian:bookworm-slim with python3-venv): `python3 -m venv /venv`
+# made a 21,620,000-byte layer (pip and setuptools copied in by ensurepip, with byte-code);
+# with --without-pip the environment is a few directories, links and pyvenv.cfg.
+VENV = 21_620_000
+VENV_WITHOUT_PIP = 40_000
+
 # Typical: pip's HTTP cache holds roughly the wheels it downloaded, about the installed size / 2.
 PIP_CACHE_RATIO = 0.5
 # Typical sizes when nothing better is known about the packages installed.
@@ -102,6 +128,47 @@ def package_size(name: str, recommends: bool = False) -> int | None:
     if recommends and base in WITH_RECOMMENDS:
         return WITH_RECOMMENDS[base]
     return PACKAGE_SIZES.get(base)
+
+
+def apt_install_sizes(names: list[str], recommends: bool, installed: Iterable[str] = ()) -> list[int | None]:
+    """Bytes each of ``apt-get install NAMES`` adds, counting every package of the dependency
+    closure once per image: what ``installed`` (packages earlier layers installed) or an
+    earlier name of the same command already brought costs nothing again.
+
+    Closures and installed sizes are measured on debian:bookworm-slim (layers/apt_bookworm.py,
+    scripts/measure_package_sizes.py); a name not measured there falls back to
+    :func:`package_size` (None when unknown). dpkg's Installed-Size leaves out what each
+    install adds besides the files: its database entries, the rewritten status file and
+    debconf cache, the logs (APT_INSTALL_OVERHEAD, fitted on the measured layers).
+    """
+    counted: set[str] = set()
+    installed = set(installed)
+    for name in installed:
+        counted.update(apt_bookworm.CLOSURE.get(name, ()))
+    out: list[int | None] = []
+    first = True
+    for name in names:
+        base = name.split("=", 1)[0].split(":", 1)[0]
+        if base in installed:
+            out.append(0)  # already installed: apt does nothing ("is already the newest version")
+            continue
+        closure = (apt_bookworm.CLOSURE_RECOMMENDS.get(base) if recommends else None) or apt_bookworm.CLOSURE.get(base)
+        if closure is None:
+            out.append(package_size(name, recommends))
+            continue
+        new = [p for p in closure if p not in counted]
+        counted.update(closure)
+        size = int(sum(apt_bookworm.INSTALLED_KIB.get(p, 0) * (PYTHON_BYTECODE if _compiled(p) else 1)
+                       for p in new) * 1024)
+        size += APT_PACKAGE_OVERHEAD * len(new) + (APT_INSTALL_OVERHEAD if first and new else 0)
+        first = first and not new
+        out.append(size)
+    return out
+
+
+def _compiled(package: str) -> bool:
+    """Python modules Debian byte-compiles when it installs them (not the bundled wheels)."""
+    return package.startswith(("python3", "libpython3")) and not package.endswith("-whl")
 
 
 # Units in everything a user reads: decimal, as ``docker images`` prints them (MB = 10^6 bytes).

@@ -72,6 +72,8 @@ class VerifyOptions:
     run_commands: tuple[tuple[str, ...], ...] | None = None
     run_timeout: float = DEFAULT_TIMEOUT
     smoke: bool = True
+    # --build-arg values for every build (API only: the savings suite points pip at its local index).
+    build_args: tuple[tuple[str, str], ...] = ()
 
 
 def choose_builder(requested: bool | None, documents: list[Document],
@@ -141,6 +143,7 @@ class _Run:
         self.made.append(tag)
         result = self.engine.build(dockerfile, self.context, tag, target=self.target,
                                    buildkit=self.buildkit if buildkit is None else buildkit,
+                                   build_args=dict(self.options.build_args),
                                    secrets=secrets, no_cache=no_cache, check=False)
         if not result.buildkit:
             self.created.extend(legacy_created_images(result.log))
