@@ -30,8 +30,7 @@ from dockopt.layers import EffectKind
 from dockopt.layers.simulator import covers
 from dockopt.model import Stage
 from dockopt.secrets.detect import (
-    Strength,
-    content_refutes,
+    named_file_is_secret,
     public_key_path,
     secret_path,
     sniff_content,
@@ -72,13 +71,7 @@ class _Scanner:
         named = secret_path(path)
         if named is None:
             return self._sniff(path)
-        text = self.context.read_text(path)
-        if text is None:
-            return named.kind if named.strength is not Strength.WEAK else None
-        evidence = sniff_content(text)
-        if evidence is None and (named.strength is not Strength.STRONG or content_refutes(named, text)):
-            return None
-        return named.kind
+        return named.kind if named_file_is_secret(named, self.context.read_text(path)) else None
 
     def _sniff(self, path: str) -> str | None:
         """A file the name says nothing about: small text files (at most MAX_SNIFFED of them per

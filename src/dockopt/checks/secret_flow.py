@@ -22,10 +22,9 @@ from dockopt.secrets.detect import (
     MAX_CONTENT_BYTES,
     SecretPath,
     Strength,
-    content_refutes,
+    named_file_is_secret,
     public_key_path,
     secret_path,
-    sniff_content,
     token_in_content,
 )
 from dockopt.shell import CMDSUB, LIT, PARAM, Command, Word
@@ -220,15 +219,10 @@ def classify(ctx: LintContext, effect: Effect, ins: Instruction, *, allow_weak: 
 
 def _verdict(named: SecretPath, content: str | None, shell_expands: bool, allow_weak: bool, effect: Effect,
              ins: Instruction, how: str) -> SecretFile | None:
-    if content is not None:
-        evidence = sniff_content(content, shell_expands=shell_expands)
-        if evidence is None and (named.strength is not Strength.STRONG
-                                 or content_refutes(named, content, shell_expands=shell_expands)):
-            return None
-        return SecretFile(effect.path, named.kind, True, effect, ins, how)
-    if named.strength is Strength.WEAK and not allow_weak:
+    if not named_file_is_secret(named, content, shell_expands=shell_expands, allow_weak=allow_weak):
         return None
-    return SecretFile(effect.path, named.kind, named.strength is not Strength.WEAK, effect, ins, how)
+    certain = content is not None or named.strength is not Strength.WEAK
+    return SecretFile(effect.path, named.kind, certain, effect, ins, how)
 
 
 def _by_content(ctx: LintContext, effect: Effect, ins: Instruction, source: str | None) -> SecretFile | None:

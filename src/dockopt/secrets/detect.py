@@ -266,6 +266,17 @@ def content_refutes(path_kind: SecretPath, text: str, *, shell_expands: bool = F
     return sniff_content(text) is None
 
 
+def named_file_is_secret(named: SecretPath, content: str | None, *, shell_expands: bool = False,
+                         allow_weak: bool = False) -> bool:
+    """Whether a file whose name says ``named`` is a secret. Readable ``content`` decides: a
+    credential in it, or for a strong name nothing that refutes it. Unread, the name decides:
+    strong and content names count, a weak one only with ``allow_weak``."""
+    if content is not None:
+        return sniff_content(content, shell_expands=shell_expands) is not None or (
+            named.strength is Strength.STRONG and not content_refutes(named, content, shell_expands=shell_expands))
+    return named.strength is not Strength.WEAK or allow_weak
+
+
 def _only_templates(text: str, shell_expands: bool) -> bool:
     """Whether ``text`` is key=value lines (and ``[sections]``, comments) none of which holds a value."""
     pairs = 0
