@@ -309,3 +309,21 @@ def test_relative_paths_resolve_against_the_official_images_workdir() -> None:
     text = "FROM golang:1.22\nRUN curl -o tool.tgz https://e.com/t.tgz\nRUN rm tool.tgz\n"
     [waste] = plan(text).stages[0].waste
     assert waste.created.path == "/go/tool.tgz"
+
+
+@pytest.mark.parametrize(("script", "target"), [
+    ("( cd /app ) && cargo build --release", "/target/"),
+    ("( ( cd /app ) && { cargo build --release; } )", "/target/"),  # the merge primitive's nesting
+    ("( cd /app ) && ( cargo build --release )", "/target/"),  # sibling subshells
+    ("cd /app | true; cargo build --release", "/target/"),  # a pipeline member's own process
+    ("( cd /app && cargo build --release )", "/app/target/"),
+    ("cd /app && cargo build --release", "/app/target/"),
+    ("( V=/x && ( cd $V ) && cd $V/y && cargo build --release )", "/x/y/target/"),
+])
+def test_a_cd_holds_for_its_own_shell_process_only(script: str, target: str) -> None:
+    """Found by the fix fuzzer: a safe merge wrote `( ( cd /app ) && { ... } )`, and the
+    simulator let the inner subshell's cd reach the outer one's commands."""
+    from tests.invariants import final_filesystem
+
+    files = final_filesystem(f"FROM debian\nRUN {script}\n") or frozenset()
+    assert [p for p in files if p.endswith("target/")] == [target]

@@ -26,6 +26,7 @@ class Invocation:
     end: int
     text: str  # the command as written (for messages)
     in_subshell: bool = False
+    subshell: tuple[int, ...] = ()  # the shell process that runs it (shell.words.Ctx.subshell)
     conditional: bool = False
     pipe_from: str | None = None  # name of the command piping into this one
     pipe_to: str | None = None
@@ -116,23 +117,22 @@ def _from_script(script, source: ScriptSource, env: dict[str, str], depth: int) 
 
     commands = list(script.commands)
     previous = None
-    # Assignments inside a ( ) subshell hold for the rest of that subshell only: its commands
-    # read a copy of the variables, started afresh at each subshell statement (the merge
-    # primitive wraps whole RUN scripts in one, ``( V=1 && curl .../$V )``).
-    sub_env: dict[str, str] | None = None
-    sub_statement = -1
+    # Assignments inside a subshell hold for the rest of that subshell only: each shell process
+    # (``Command.subshell``) reads a copy of its parent's variables as they were when it began
+    # (the merge primitive wraps whole RUN scripts in one, ``( V=1 && curl .../$V )``).
+    scopes: dict[tuple[int, ...], dict[str, str]] = {(): env}
+
+    def scope_of(process: tuple[int, ...]) -> dict[str, str]:
+        if process not in scopes:
+            scopes[process] = dict(scope_of(process[:-1]))
+        return scopes[process]
+
     for command in commands:
-        scope = env
-        if command.in_subshell and not command.in_substitution:
-            if sub_env is None or command.statement != sub_statement:
-                sub_env, sub_statement = dict(env), command.statement
-            scope = sub_env
-        elif not command.in_substitution:
-            sub_env = None
+        scope = scope_of(command.subshell)
         if command.name is None:
             for assignment in command.assignments:
                 value = expand_word(assignment.value, scope) if assignment.value is not None else ""
-                if value is not None and (scope is sub_env or not command.in_subshell):
+                if value is not None:
                     scope[assignment.name] = value
             previous = command
             continue
@@ -150,6 +150,7 @@ def _from_script(script, source: ScriptSource, env: dict[str, str], depth: int) 
             end=source.to_source(max(start, end - 1)) + 1,
             text=source.text[start:end],
             in_subshell=command.in_subshell or command.in_substitution,
+            subshell=command.subshell,
             conditional=command.conditional,
             env={a.name: (expand_word(a.value, scope) or "") for a in command.assignments if a.value is not None},
         )
@@ -182,6 +183,7 @@ def _unwrap(inv: Invocation, source: ScriptSource, env: dict[str, str], depth: i
                 for sub in _from_script(inner, ScriptSource(argv[i + 1], [(0, inv.start, 0)]), dict(env), depth + 1):
                     sub.start, sub.end = inv.start, inv.end
                     sub.in_subshell = True
+                    sub.subshell = inv.subshell + (-1 - inv.start, *sub.subshell)  # the `sh -c` process
                     yield sub
                 return
     yield inv

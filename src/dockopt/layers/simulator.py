@@ -208,16 +208,16 @@ class _StageSimulator:
                 target = mount.get("target") or mount.get("dst") or ""
                 mounts.append(resolve(target, self._state()) or target)
         state = self._state(run.env(), tuple(mounts))
-        outer_cwd = state.cwd
+        # A cd holds for the rest of its shell process only (a subshell, a pipeline member):
+        # each process starts in its parent's directory as it was when the process began.
+        cwds: dict[tuple[int, ...], str] = {(): state.cwd}
         for inv in invocations(run):
-            # A cd inside ( ... ) holds for the rest of that subshell only: restore on leaving it.
-            if not inv.in_subshell:
-                state.cwd = outer_cwd
+            process = inv.subshell
+            known = next(process[:n] for n in range(len(process), -1, -1) if process[:n] in cwds)
+            state.cwd = cwds.setdefault(process, cwds[known])
             if inv.name in ("cd", "pushd"):
                 target = inv.argv[0] if inv.argv else "~"
-                state.cwd = (resolve(target or "~", state) or state.cwd).rstrip("/") or "/"
-                if not inv.in_subshell:
-                    outer_cwd = state.cwd
+                state.cwd = cwds[process] = (resolve(target or "~", state) or state.cwd).rstrip("/") or "/"
                 continue
             if inv.name == "export" and not inv.in_subshell:
                 for arg in inv.argv:

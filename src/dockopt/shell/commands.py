@@ -157,6 +157,7 @@ class CommandBuilder(WordBuilder):
     def emit(self, command: Command, ctx: Ctx, connector: str | None) -> None:
         command.connector = connector
         command.in_subshell = ctx.in_subshell
+        command.subshell = ctx.subshell
         command.in_substitution = ctx.in_substitution
         command.in_pipeline = ctx.in_pipeline
         command.conditional = ctx.conditional

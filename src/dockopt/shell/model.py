@@ -164,6 +164,7 @@ class Command:
     # body. It is never taken by commands inside ``$(...)``: in ``x && y $(z)`` y keeps "&&".
     connector: str | None = None
     in_subshell: bool = False  # ( ), $( ), <( ): cd/export/umask do not leak out
+    subshell: tuple[int, ...] = ()  # the shell process that runs it (see shell.words.Ctx)
     in_substitution: bool = False
     in_pipeline: bool = False  # each pipeline member runs in its own subshell too
     # May not run in a successful build: in an if/case/loop body, an elif condition, a

@@ -128,6 +128,7 @@ class _Walker(CommandBuilder):
         self.commands: list[Command] = []
         self.statements: list[Statement] = []
         self.functions: dict[str, tuple[int, int]] = {}
+        self.subshells = 0  # ids handed out by enter_subshell
         # Only then can a word be split by a backslash-newline (see join_continued).
         self.continued = "\\\n" in text
 
@@ -180,10 +181,15 @@ class _Walker(CommandBuilder):
             self.chain(self.flatten(node), local, connector)
             previous = separator
 
+    def enter_subshell(self, ctx: Ctx, **changes: object) -> Ctx:
+        """``ctx`` for the commands of a new shell process (see ``Ctx.subshell``)."""
+        self.subshells += 1
+        return ctx._replace(subshell=ctx.subshell + (self.subshells,), **changes)
+
     def walk_substitution(self, node: Node, ctx: Ctx) -> None:
-        self.sequence(node.children, ctx._replace(in_subshell=True, in_substitution=True,
-                                          in_pipeline=False, negated=False, background=False,
-                                          depth=ctx.depth + 1), None)
+        self.sequence(node.children, self.enter_subshell(ctx, in_subshell=True, in_substitution=True,
+                                                         in_pipeline=False, negated=False, background=False,
+                                                         depth=ctx.depth + 1), None)
 
     # -- and-or chains ---------------------------------------------------------------------
 
@@ -286,7 +292,8 @@ class _Walker(CommandBuilder):
             for k in range(i, j):
                 unit = units[k]
                 op = connector if k == 0 else unit.op
-                self.unit(unit, local, op)
+                # Each member of a pipeline runs in a shell process of its own.
+                self.unit(unit, self.enter_subshell(local) if j - i > 1 else local, op)
             i = j
 
     # -- elements --------------------------------------------------------------------------
@@ -312,7 +319,7 @@ class _Walker(CommandBuilder):
         body = inner._replace(conditional=True)
         children = node.children
         if kind == "subshell":
-            self.sequence(children, inner._replace(in_subshell=True), connector)
+            self.sequence(children, self.enter_subshell(inner, in_subshell=True), connector)
         elif kind == "compound_statement":
             if children and children[0].type == "((":
                 self.find_substitutions(node, ctx)

@@ -40,6 +40,9 @@ class Ctx(NamedTuple):
     """What the walker knows about the surroundings of the node it is looking at."""
 
     in_subshell: bool = False
+    # Which shell process runs it: one id per ( ), $( ) and pipeline member entered, outermost
+    # first; () is the script's own shell. Siblings differ, so `( cd /a ) && ( b )` keeps b in /.
+    subshell: tuple[int, ...] = ()
     in_substitution: bool = False
     in_pipeline: bool = False
     conditional: bool = False
