@@ -19,8 +19,10 @@ Two kinds of missing source are left alone, because the build the project runs h
 - a file the project produces before ``docker build``: under a build output directory
   (``bin/``, ``target/``, ``dist/``, ``out/``, ``gopath/``: ``COPY target/universal/stage``
   after ``sbt stage``), git-ignored by a ``.gitignore`` the context holds, or named by a build
-  script or CI file in the context (``build.ps1`` downloads ``go.zip`` and then runs
-  ``docker build``).
+  script, CI file or README in the context (``build.ps1`` downloads ``go.zip`` and then runs
+  ``docker build``; a README says ``go build testMain.go && docker build .``).
+
+In a Windows stage the context is matched without regard to case, as the builder reads it.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.context.build_context import BuildContext, Selection, normalize
 from dockopt.diagnostics import Severity
 from dockopt.fixes.reorder import expand, stage_places
+from dockopt.layers.base_images import family_of
 from dockopt.syntax import Instruction
 
 
@@ -43,6 +46,7 @@ class _Source:
     written: str
     value: str
     selection: Selection
+    windows: bool = False
 
 
 class CopySourceMissing(Rule):
@@ -67,6 +71,8 @@ class CopySourceMissing(Rule):
                 continue
             if _OPTIONAL_FILE.search(source.written) or (not selection.ignored_matches and produced(source.value)):
                 continue
+            if source.windows and context.exists_ignoring_case(source.value):
+                continue  # a Windows builder reads the context case-insensitively (web.config = Web.config)
             ins = source.instruction
             if selection.ignored_matches:
                 what = (f"`{source.written}` is excluded by {ignore}{assumed}: "
@@ -82,6 +88,7 @@ class CopySourceMissing(Rule):
     def _sources(ctx: LintContext) -> Iterator[_Source]:
         context = ctx.build_context
         for stage in ctx.build.stages:
+            windows = family_of(stage.base_resolved or stage.base) == "windows"
             for place in stage_places(ctx.build, stage):
                 ins = place.instruction
                 if ins.name not in ("COPY", "ADD") or ins.heredocs or ins.flag("from") is not None:
@@ -90,15 +97,15 @@ class CopySourceMissing(Rule):
                     value = expand(written, place)
                     if value is None or "://" in value or value.startswith("git@"):
                         continue
-                    yield _Source(ins, written, value, context.select(value))
+                    yield _Source(ins, written, value, context.select(value), windows)
 
 
 # `name[x]`: a class holding one literal character, the documented way to COPY a file only
 # when it exists (a wildcard may match nothing; a plain name must exist).
-_OPTIONAL_FILE = re.compile(r"\[[^\]\[*?!^\\-]\]")
+_OPTIONAL_FILE = re.compile(r"\[[^\]\[*?!^\\-]\]|^[^*?\[]*\.\w+\*$")  # also `environment.yml*`
 _OUTPUT_DIRS = frozenset({"bin", "target", "dist", "out", "gopath", "_output", "artifacts"})
 _BUILD_SCRIPT = re.compile(r"(^|/)(Makefile|GNUmakefile|[^/]*\.(sh|ps1|bat|cmd|mk)|cloudbuild[^/]*\.ya?ml"
-                           r"|\.gitlab-ci\.yml|Jenkinsfile|\.github/workflows/[^/]+\.ya?ml)$")
+                           r"|\.gitlab-ci\.yml|Jenkinsfile|\.github/workflows/[^/]+\.ya?ml|README[^/]*)$")
 MAX_SCRIPTS_READ = 50
 
 
@@ -121,7 +128,7 @@ class _ProducedOutside:
                for pattern in self._ignored_by_git() for part in parts):
             return True
         name = posixpath.basename(path)
-        return len(name) >= 4 and not any(ch in name for ch in "*?[") and re.search(
+        return len(name) >= 4 and re.search(
             rf"(?<![\w.-]){re.escape(name)}(?![\w-])", self._script_text()) is not None
 
     def _script_text(self) -> str:

@@ -295,6 +295,13 @@ class BuildContext:
         found = self._walk().entries.get(normalize(relpath)) if self.available else None
         return found is not None and not found.ignored  # every sent path is in the eager listing
 
+    def exists_ignoring_case(self, relpath: str) -> bool:
+        """``exists`` as a Windows builder answers it: its file system ignores case."""
+        if not self.available:
+            return False
+        wanted = normalize(relpath).lower()
+        return any(path.lower() == wanted and not entry.ignored for path, entry in self._walk().entries.items())
+
     def files(self) -> tuple[ContextEntry, ...]:
         """Every sent non-directory entry, in path order."""
         if self._files is None:
