@@ -142,6 +142,11 @@ def report(samples: dict[int, dict[str, list[Drawn]]], totals: dict[str, int],
                    "that fails before the fix, so they are not in the draws above.", "",
                    "| file | line | rule | what was wrong |", "| --- | ---: | --- | --- |"]
         detail += [f"| `{r[0]}` | {r[1]} | {r[2]} | {r[3].replace('|', '/')} |" for r in fixed]
+    # The context rules are measured by scripts/context_precision.py with real repositories;
+    # their section is written by hand and kept at the end of the page.
+    context_section = ROOT / "docs" / "precision_context.md"
+    if context_section.exists():
+        detail += ["", context_section.read_text(encoding="utf-8").rstrip()]
     return "\n".join(out + detail) + "\n", unjudged
 
 
