@@ -352,6 +352,9 @@ def test_reordered_commands_that_are_not_concurrent_still_differ(original: str, 
 @pytest.mark.parametrize("original", [
     # mkdir without -p under a directory the real image has (useradd -m made /home/gradle)
     "FROM debian\nRUN useradd -m gradle && mkdir /home/gradle/.gradle && cd /home/gradle/.gradle\nRUN make\n",
+    # a clone has the scripts the build runs from it
+    "FROM fedora\nRUN git clone --depth 1 https://github.com/gperftools/gperftools.git && cd gperftools && "
+    "./autogen.sh && ./configure\nRUN make\n",
     # a quoted redirect target ending in a variable: its directory is not a command to stub
     "FROM debian\nENV V=8.5.3\nRUN phpenv install $V && echo 'memory_limit = 1G;' >> \"/root/.phpenv/versions/$V/etc/x.ini\" "
     "&& cd /root/.phpenv\nRUN make\n",

@@ -264,6 +264,7 @@ def new_root(layout: Layout, shell: str) -> Path:
     os.link(st.files[f"usr/bin/{shell}"], root / "usr/bin/ash")
     (root / ".trace/cacheflags").write_text(declared.stub_table())
     (root / ".trace/packages").write_text(world.package_table())
+    (root / ".trace/relative").write_text("".join(f"{command}\n" for command in sorted(layout.relative)))
     for name in world.EMPTY_FILES:
         (root / name).touch()
     for name, (major, minor) in {"null": (1, 3), "zero": (1, 5), "random": (1, 8), "urandom": (1, 9)}.items():

@@ -39,6 +39,7 @@ extern char **environ;
 #define CACHEFLAGS "/.trace/cacheflags"
 #define PACKAGES "/.trace/packages"
 #define GROUPS "/.trace/groups/"
+#define RELATIVE "/.trace/relative"
 #define LISTS "/var/lib/apt/lists"
 #define LOG_LIMIT (4L << 20)
 
@@ -396,6 +397,26 @@ static int cmd_rm(int n, char **args, const char *cwd) {
     return 0;
 }
 
+/* A cloned repository has the scripts the build runs from it (``cd gperftools &&
+ * ./autogen.sh``): the relative command paths the scripts name (/.trace/relative, one a line,
+ * written by sandbox.new_root) are placed in the clone's directory as stubs, as the harness
+ * does in every directory it makes itself. */
+static void place_relative(const char *dir) {
+    size_t len;
+    char *list = slurp(RELATIVE, &len);
+    if (!list) return;
+    char *save;
+    for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *name = strncmp(line, "./", 2) == 0 ? line + 2 : line;
+        if (!*name || strchr(name, '/')) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+        if (fd >= 0) { if (write(fd, "#!/.trace/stub\n", 15) < 0) {} close(fd); }
+    }
+    free(list);
+}
+
 static int cmd_git(int n, char **args) {
     int i = 0;
     while (i < n && args[i][0] == '-') i += (!strcmp(args[i], "-C") || !strcmp(args[i], "-c")) ? 2 : 1;
@@ -407,13 +428,14 @@ static int cmd_git(int n, char **args) {
     int count = operands(n - i - 1, args + i + 1, valued, ops);
     if (count >= 2) {
         mkdirs(ops[1]);
+        place_relative(ops[1]);
     } else if (count == 1) {
         char dir[1024];
         snprintf(dir, sizeof dir, "%s", ops[0]);
         size_t len = strlen(dir);
         while (len && dir[len - 1] == '/') dir[--len] = 0;
         if (len > 4 && !strcmp(dir + len - 4, ".git")) dir[len - 4] = 0;
-        if (*base(dir)) mkdir(base(dir), 0755);
+        if (*base(dir) && mkdir(base(dir), 0755) == 0) place_relative(base(dir));
     }
     free(ops);
     return 0;

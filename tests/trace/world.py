@@ -13,7 +13,8 @@ small, explicit model (the mechanism is in ``stub.c``):
 - package add/remove (apt-get/apk/yum/dnf) creates/deletes the binaries of the toolchain
   packages below, so ``go clean -cache`` after ``apk del go`` fails with 127 as it would;
   ``apk add --virtual NAME ...`` remembers its members for ``apk del NAME``;
-- ``git clone URL [DIR]`` creates DIR (the clone's directory), for the ``cd`` after it.
+- ``git clone URL [DIR]`` creates DIR (the clone's directory), for the ``cd`` after it, with
+  a stub for each relative command the scripts name (``./autogen.sh``) in it.
 
 Everything else (tar, cp, mv, ln, chmod, curl ...) changes nothing: both sides run the same
 stubs, so an effect both sides share need not be modelled; an effect a fix could move
