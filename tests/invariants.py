@@ -46,9 +46,10 @@ from dockopt.syntax.validate import validate
 from tests.trace import proof_sampled, prove
 
 TRACE = os.environ.get("DOCKOPT_TRACE", "1") != "0"
-# Until the merge/append primitive is equivalent by construction (issue 14), a safe fix the
-# harness disproves is an expected failure; DOCKOPT_TRACE_STRICT=1 makes it fail the run.
-STRICT_TRACE = os.environ.get("DOCKOPT_TRACE_STRICT") == "1"
+# A safe fix the harness disproves fails the run (0 disproven on the 1-in-20 corpus sample and
+# the generated fuzz files, 2026-12-05); DOCKOPT_TRACE_STRICT=0 counts them as expected
+# failures instead, to look at a harness change's effect without stopping at the first one.
+STRICT_TRACE = os.environ.get("DOCKOPT_TRACE_STRICT", "1") != "0"
 
 ALL_CODES = frozenset(all_rules())
 
