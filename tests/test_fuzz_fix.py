@@ -32,7 +32,7 @@ SEEN: Counter[str] = Counter()
 
 
 # Trace verdicts that are not failures here: a fix the harness cannot run is counted, not
-# failed; a disproven safe fix fails (unless DOCKOPT_TRACE_STRICT=0).
+# failed; a disproven safe fix fails under DOCKOPT_TRACE_STRICT=1 (see tests/invariants.py).
 TOLERATED = {"trace-unprovable"} | (set() if STRICT_TRACE else {"trace-disproven"})
 
 
