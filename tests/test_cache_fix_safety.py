@@ -182,3 +182,19 @@ def test_moved_cleanup_does_not_pass_an_install_that_needs_the_lists() -> None:
             "RUN rm -rf /var/lib/apt/lists/*\n")
     result = fixed(text, "DO101", unsafe=True)
     assert result.text.splitlines()[1] == "RUN apt-get update"
+
+
+@pytest.mark.parametrize(("later", "safe"), [
+    ("RUN apt-get update; apt-get install -y curl", False),  # a failing update does not stop the install
+    ("RUN <<EOF\napt-get update\napt-get install -y curl\nEOF", False),
+    ("RUN apt-get update | tee /log && apt-get install -y curl", False),  # tee's status, not update's
+    ("RUN apt-get update && apt-get install -y curl", True),
+    ("RUN set -eux; apt-get update; apt-get install -y curl", True),
+])
+def test_a_later_update_protects_the_lists_only_when_its_failure_stops_the_install(later: str, safe: bool) -> None:
+    """Found by the fix fuzzer with the trace harness: without -e or `&&`, an `apt-get update`
+    that fails leaves the install reading the lists an earlier RUN fetched; removing those
+    lists turns a passing build into a failing one."""
+    text = f"FROM debian:bookworm-slim\nRUN apt-get update\n{later}\n"
+    [d] = [d for d in findings(text, "DO102") if d.start.line == 2]
+    assert (d.fix is not None and d.fix.applicability is Applicability.SAFE) is safe, d.fix

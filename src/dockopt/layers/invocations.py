@@ -27,6 +27,9 @@ class Invocation:
     text: str  # the command as written (for messages)
     in_subshell: bool = False
     subshell: tuple[int, ...] = ()  # the shell process that runs it (shell.words.Ctx.subshell)
+    statement: int = 0  # the top-level statement of the script it belongs to
+    connector: str | None = None  # the operator before it ("&&", "||", "|", ";"; see shell Command)
+    in_substitution: bool = False
     conditional: bool = False
     pipe_from: str | None = None  # name of the command piping into this one
     pipe_to: str | None = None
@@ -151,6 +154,9 @@ def _from_script(script, source: ScriptSource, env: dict[str, str], depth: int) 
             text=source.text[start:end],
             in_subshell=command.in_subshell or command.in_substitution,
             subshell=command.subshell,
+            statement=command.statement,
+            connector=command.connector,
+            in_substitution=command.in_substitution,
             conditional=command.conditional,
             env={a.name: (expand_word(a.value, scope) or "") for a in command.assignments if a.value is not None},
         )
