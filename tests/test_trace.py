@@ -375,3 +375,12 @@ def test_bash_as_sh_missing_script_is_a_gap_to_fill() -> None:
     gap = "sh: /usr/local/rbenv/plugins/ruby-build/install.sh: No such file or directory"
     filled = fill_gap(Outcome(gap=gap, gap_cwd="/"), empty)
     assert filled is not None and filled.paths == {"/usr/local/rbenv/plugins/ruby-build/install.sh"}
+
+
+def test_a_gap_fill_that_makes_the_original_fail_proves_nothing() -> None:
+    """Filling the gap `./tool/run.sh` creates /tool, so the original's `mkdir /tool` then fails
+    and both sides would stop there, before the RUNs the fix merged: unprovable, not proven."""
+    original = "FROM debian\nRUN ./tool/run.sh\nRUN mkdir /tool\nRUN echo a > /a\nRUN echo b > /b\n"
+    fixed = "FROM debian\nRUN ./tool/run.sh\nRUN mkdir /tool\nRUN echo a > /a && echo b > /b\n"
+    verdict = prove(original, fixed)
+    assert not verdict.proven, str(verdict)

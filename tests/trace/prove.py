@@ -221,8 +221,8 @@ def prove(original_text: str, fixed_text: str, *, shells: tuple[str, ...] = SHEL
     initial, relative = layout(original, fixed)
     prefix, changed = _changed(original, fixed)
     verdict = None
-    for _ in range(MAX_GAP_FILLS + 1):
-        verdict = _prove_in(original, fixed, initial, relative, prefix, changed, shells, max_failures)
+    for fills in range(MAX_GAP_FILLS + 1):
+        verdict = _prove_in(original, fixed, initial, relative, prefix, changed, shells, max_failures, fills > 0)
         if not isinstance(verdict, Layout):
             return verdict
         initial = verdict
@@ -248,8 +248,13 @@ def _instructions(text: str) -> list[tuple[object, ...]] | None:
 
 
 def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[str], prefix: int, changed: set[int],
-              shells: tuple[str, ...], max_failures: int) -> Verdict | Layout:
-    """``prove`` in one stub world; a richer world (``fill_gap``) when the original stops at a gap."""
+              shells: tuple[str, ...], max_failures: int, filled: bool = False) -> Verdict | Layout:
+    """``prove`` in one stub world; a richer world (``fill_gap``) when the original stops at a gap.
+
+    In a world with gaps ``filled``, an original whose all-succeed build then fails is not
+    proof of anything: the fill may itself have made a later step fail (a stubbed
+    ``gradlew`` before ``mkdir`` of its directory: "File exists"), and both sides would stop
+    there, before the steps the fix changed."""
     scenarios = 0
     for shell in shells:
         build = functools.partial(execute, initial=initial, relative=relative, shell=shell)
@@ -261,6 +266,11 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
             for state in saved_a.values():
                 state.remove()
             return filled
+        if filled and not base.gap and base.result != ("ok",):
+            for state in saved_a.values():
+                state.remove()
+            return Verdict("unprovable", f"under {shell} the original fails in the world its gaps were filled "
+                           f"in: {_result_text(base)}", "gap: fill made the build fail", scenarios)
         other, saved_b = build(fixed, snapshot=True, save=_resume_points(fixed, prefix))
         try:
             scenarios += 1
