@@ -384,3 +384,11 @@ def test_a_gap_fill_that_makes_the_original_fail_proves_nothing() -> None:
     fixed = "FROM debian\nRUN ./tool/run.sh\nRUN mkdir /tool\nRUN echo a > /a && echo b > /b\n"
     verdict = prove(original, fixed)
     assert not verdict.proven, str(verdict)
+
+
+def test_a_fill_made_failure_after_every_changed_instruction_still_proves() -> None:
+    """The merged RUNs run before the step the fill made fail: every scenario still runs them."""
+    original = "FROM debian\nRUN ./tool/run.sh\nRUN echo a > /a\nRUN echo b > /b\nRUN mkdir /tool\n"
+    fixed = "FROM debian\nRUN ./tool/run.sh\nRUN echo a > /a && echo b > /b\nRUN mkdir /tool\n"
+    if unavailable() is None:
+        assert prove(original, fixed).proven

@@ -251,10 +251,11 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
               shells: tuple[str, ...], max_failures: int, filled: bool = False) -> Verdict | Layout:
     """``prove`` in one stub world; a richer world (``fill_gap``) when the original stops at a gap.
 
-    In a world with gaps ``filled``, an original whose all-succeed build then fails is not
-    proof of anything: the fill may itself have made a later step fail (a stubbed
-    ``gradlew`` before ``mkdir`` of its directory: "File exists"), and both sides would stop
-    there, before the steps the fix changed."""
+    In a world with gaps ``filled``, an original whose all-succeed build then fails before or
+    in the instructions the fix changed proves nothing: the fill may itself have made that
+    step fail (a stubbed ``gradlew`` before ``mkdir`` of its directory: "File exists"), and
+    both sides would stop there, before the changed steps ran. A stop after every changed
+    instruction still lets them run in every scenario."""
     scenarios = 0
     for shell in shells:
         build = functools.partial(execute, initial=initial, relative=relative, shell=shell)
@@ -266,7 +267,7 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
             for state in saved_a.values():
                 state.remove()
             return filled
-        if filled and not base.gap and base.result != ("ok",):
+        if filled and not base.gap and base.result != ("ok",) and base.stop_index <= max(changed, default=-1):
             for state in saved_a.values():
                 state.remove()
             return Verdict("unprovable", f"under {shell} the original fails in the world its gaps were filled "

@@ -78,6 +78,7 @@ class Outcome:
     calls: list[Call] = field(default_factory=list)
     result: tuple[object, ...] = ("ok",)
     stop: str = ""  # the stopping RUN's line and the shell's last error line
+    stop_index: int = -1  # the stopping RUN's position in its document
     gap: str = ""  # the stop is a gap of the stub world
     gap_cwd: str = ""  # where the shell probably was then (the last invocation's directory)
     problem: str = ""  # timeout / trace overflow: nothing can be concluded
@@ -356,6 +357,7 @@ def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, p
     outcome.result = ("failed", result.status)
     last = result.stderr.strip().splitlines()[-1:] or [""]
     outcome.stop = f"line {step.line}: {last[0][:160]}"
+    outcome.stop_index = step.index
     outcome.gap = _gap(result.stderr)
     outcome.gap_cwd = result.records[-1].cwd if result.records else step.cwd
     return True
