@@ -79,6 +79,7 @@ from dockopt.diagnostics import Applicability, Edit
 from dockopt.fixes import script_facts as facts
 from dockopt.model import Build, Run
 from dockopt.shell import Script, parse_script
+from dockopt.shell.options import command_name, first_set, shell_options
 from dockopt.syntax import Document, Instruction
 from dockopt.text import physical_lines
 
@@ -136,7 +137,7 @@ def join_form(left: Script, right: Script, start: frozenset[str], *, append: boo
     leak = _append_leak(left) if append else facts.leaks(left)
     if leak and append:
         return Refused(leak)
-    prefix = facts.first_set(right)
+    prefix = first_set(right)
     felt = [option for option in sorted(changed)
             if not (prefix is not None and (option in prefix.enables or option in prefix.disables))
             and not append and not facts.option_harmless(option, right)]
@@ -150,7 +151,7 @@ def join_form(left: Script, right: Script, start: frozenset[str], *, append: boo
             return JoinForm(True, group, "&&")
         if "errexit" in start:
             return JoinForm(True, False, ";")  # ( A ); B - the shell's own -e stops after a failing A
-        first = facts.first_set(left)
+        first = first_set(left)
         if first is not None and "errexit" in first.enables:
             # set -e; ( A ); set +e; B - A's first command turns -e on anyway
             return JoinForm(True, False, ";", errexit_guard=True)
@@ -174,9 +175,9 @@ def _append_leak(left: Script) -> str | None:
         return "the script sets a trap, which would run after the appended command"
     if left.functions or facts._FUNCTION_DEF.search(left.text):
         return "the script defines a shell function, which could shadow the appended command"
-    if any(facts.command_name(c) in ("alias", "eval", ".", "source") for c in left.commands):
+    if any(command_name(c) in ("alias", "eval", ".", "source") for c in left.commands):
         return "the script defines aliases or runs code we cannot read in its own shell"
-    if any(facts.command_name(c) in ("exit", "exec", "return") and not (c.in_subshell or c.in_substitution)
+    if any(command_name(c) in ("exit", "exec", "return") and not (c.in_subshell or c.in_substitution)
            for c in left.commands):
         return "the script may end (exit/exec) before an appended command would run"
     return None
@@ -300,7 +301,7 @@ def _join(build: Build, runs: Sequence[Run]) -> MergePlan | Refused:
         last_line = physical_lines(a.text.rstrip("\r\n"))[-1] if a.text.strip() else ""
         if last_line.lstrip().startswith("#"):
             return Refused("the first RUN ends with a comment line")
-    start = facts.shell_options(first.shell)
+    start = shell_options(first.shell)
     if start is None:
         return Refused("the SHELL has flags dockopt does not know")
     # Decide each join on the text the shell will read so far.
@@ -442,7 +443,7 @@ def _append(build: Build, run: Run, command: str, caches: tuple[str, ...]) -> Me
         return Refused("an exec-form RUN has no shell text to append to")
     if run.source is None or run.script is None:
         return Refused("the script is not a POSIX shell script")
-    start = facts.shell_options(run.shell)
+    start = shell_options(run.shell)
     if start is None:
         return Refused("the SHELL has flags dockopt does not know")
     if not facts.plain_and_chain(parse_script(command)) or has_comment(command):
@@ -502,7 +503,7 @@ def _append_heredoc(build: Build, run: Run, command: str, start: frozenset[str],
         if m is None:
             return Refused("the heredoc runs an interpreter other than sh or bash")
         flags = (m.group(4) or "").split()
-        parsed = facts.shell_options(("sh", *flags))
+        parsed = shell_options(("sh", *flags))
         if parsed is None:
             return Refused("the heredoc's interpreter has flags dockopt does not know")
         start = parsed  # a shebang script does not use SHELL

@@ -19,10 +19,9 @@ Facts:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dockopt.shell import Command, Script, Statement
+from dockopt.shell.options import SetCommand, command_name, read_set
 
 # Builtins whose effect outlives the command when run in the current shell (or that run
 # arbitrary code in it). ``command``/``builtin`` prefixes are looked through.
@@ -46,98 +45,9 @@ _HIDDEN_ASSIGNMENT = re.compile(
 )
 _FUNCTION_DEF = re.compile(r"(^|[\s;&|({])(function\s+[^\s(){}]+|[^\s;&|(){}=$`'\"]+\s*\(\s*\))")
 
-# Short option letters of ``set`` and their long names.
-SET_LETTERS = {
-    "e": "errexit", "u": "nounset", "x": "xtrace", "v": "verbose", "f": "noglob",
-    "C": "noclobber", "a": "allexport", "n": "noexec", "b": "notify", "h": "hashall",
-    "m": "monitor", "B": "braceexpand", "H": "histexpand", "P": "physical", "T": "functrace",
-    "E": "errtrace", "k": "keyword", "p": "privileged", "t": "onecmd",
-}
 # Options whose only effect is what the shell prints to the build log.
 LOG_ONLY_OPTIONS = frozenset({"xtrace", "verbose"})
 _NOT_NEUTRAL_NAMES = frozenset({"eval", ".", "source", "exec", "trap", "command", "builtin"})
-
-
-@dataclass(frozen=True, slots=True)
-class SetCommand:
-    """One ``set`` command: the options it turns on and off, by long name."""
-
-    enables: frozenset[str]
-    disables: frozenset[str]
-    unknown: bool  # an argument we cannot read (``set -$flags``), or positional parameters
-    positional: bool  # ``set -- a b`` / ``set a b``: changes $1...
-
-
-def command_name(command: Command) -> str | None:
-    """The literal command name, looking through ``command``/``builtin`` prefixes."""
-    name = command.name_value
-    if name in ("command", "builtin") and command.args:
-        first = command.args[0].value
-        if first is not None and not first.startswith("-"):
-            return first
-    return name
-
-
-def read_set(command: Command) -> SetCommand:
-    enables: set[str] = set()
-    disables: set[str] = set()
-    unknown = positional = False
-    args = [a.value for a in command.args]
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        if arg is None:
-            unknown = True
-            continue
-        if arg in ("--", "-"):
-            positional = True
-            break
-        if arg[:1] not in "-+" or len(arg) < 2:
-            positional = True
-            break
-        target = enables if arg[0] == "-" else disables
-        for letter in arg[1:]:
-            if letter == "o":
-                name = args[i] if i < len(args) else None
-                i += 1
-                if name is None:
-                    unknown = True
-                else:
-                    target.add(name)
-            elif letter in SET_LETTERS:
-                target.add(SET_LETTERS[letter])
-            else:
-                unknown = True
-    return SetCommand(frozenset(enables), frozenset(disables), unknown, positional)
-
-
-def shell_options(shell: Sequence[str]) -> frozenset[str] | None:
-    """Options the RUN's shell starts with (``SHELL ["/bin/bash", "-eo", "pipefail", "-c"]``),
-    or None when its flags cannot be read (a flag we do not know)."""
-    enabled: set[str] = set()
-    args = list(shell[1:])
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        if arg in ("-c", "-l", "--login", "--norc", "--noprofile", "--posix"):
-            continue
-        if not arg.startswith("-") or arg.startswith("--"):
-            return None
-        for letter in arg[1:]:
-            if letter == "c":
-                continue
-            if letter == "o":
-                if i >= len(args):
-                    return None
-                enabled.add(args[i])
-                i += 1
-            elif letter in SET_LETTERS:
-                enabled.add(SET_LETTERS[letter])
-            else:
-                return None
-    return frozenset(enabled)
 
 
 def _top(command: Command) -> bool:
@@ -292,18 +202,6 @@ def plain_and_chain(script: Script) -> bool:
         return False
     return all(c.connector in (None, "&&", "|") and not c.negated
                for c in script.statements[0].commands if not c.in_substitution)
-
-
-def first_set(script: Script) -> SetCommand | None:
-    """The ``set`` that is the first command the script runs, if any (``set -eux; ...``)."""
-    if not script.commands or not script.statements:
-        return None
-    first = script.commands[0]
-    if command_name(first) != "set" or first.depth != 0 or first.negated or first.in_pipeline:
-        return None
-    if first.statement != 0 or first.connector is not None:
-        return None
-    return read_set(first)
 
 
 def uses_pipelines(script: Script) -> bool:

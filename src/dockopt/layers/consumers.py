@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from dockopt.layers.invocations import Invocation, invocations
 from dockopt.model import Build, Run, Stage
+from dockopt.shell.options import errexit_from_start
 from dockopt.syntax import Instruction
 
 # Where each cache category lives (as the simulator names them), for mentions and COPY --from.
@@ -182,7 +183,7 @@ def _run_readers(run: Run | None, ins: Instruction, category: str) -> list[Reade
         return []
     out: list[Reader] = []
     refreshed = False
-    errexit = _errexit_from_start(run)
+    errexit = errexit_from_start(run.shell, run.script)
     for inv in invocations(run):
         if _refreshes(inv, category):
             refreshed = refreshed or not inv.conditional
@@ -201,27 +202,6 @@ def _run_readers(run: Run | None, ins: Instruction, category: str) -> list[Reade
             out.append(Reader(ins, f"`{_short(inv.text)}` on {where} might install packages without "
                                    f"{_refresh_name(category)}", False))
     return out
-
-
-def _errexit_from_start(run: Run) -> bool:
-    """Whether -e is on for the whole script: from SHELL, or a first `set -e...` that nothing
-    turns off again (conservative: anything else counts as off)."""
-    flags = [a for a in run.shell[1:] if a.startswith("-") and not a.startswith("--")]
-    if any("e" in f[1:] for f in flags if f != "-c") or "errexit" in run.shell:
-        return True
-    script = run.script
-    if script is None or not script.commands:
-        return False
-    sets = [c for c in script.commands if c.name is not None and c.name.value == "set"]
-    first = script.commands[0]
-    if not sets or sets[0] is not first or first.depth or first.in_subshell:
-        return False
-    options = [a.value or "" for a in first.args]
-    turned_on = any(o.startswith("-") and "e" in o[1:] and not o.startswith("--") for o in options) or \
-        "errexit" in options
-    turned_off = any(o.startswith("+") and "e" in o[1:] or o == "+o" for c in sets for o in
-                     (a.value or "" for a in c.args))
-    return turned_on and not turned_off
 
 
 def _exec_form_known(ins: Instruction) -> bool:
