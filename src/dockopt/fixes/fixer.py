@@ -5,10 +5,10 @@ with ``--unsafe-fixes``; suggestions never), keeps a non-overlapping subset chos
 deterministically (by start offset, then rule code), applies them back to front and
 re-parses. Two fixes that edit the same instruction never go in one pass, even when their
 edits are apart: each was proven on the text as it is, not on the other's result (two DO105
-merges sharing their middle RUN would compose into a join neither checked). A pass whose result no longer parses, or still reports a fixed finding with the
-same fix at the same place (a fix that does not cure its finding would be applied on every pass), is thrown
-away and its fixes are not tried again. The loop stops when nothing changes or after
-``MAX_PASSES``.
+merges sharing their middle RUN would compose into a join neither checked). A pass whose
+result no longer parses, or still reports a fixed finding with the same fix at the same place
+(a fix that does not cure its finding would be applied on every pass), is thrown away and its
+fixes are not tried again. The loop stops when nothing changes or after ``MAX_PASSES``.
 """
 from __future__ import annotations
 
@@ -157,7 +157,8 @@ def _not_cured(chosen: list[Diagnostic], after: list[Diagnostic]) -> list[Diagno
 
     Places, not messages, identify a finding: messages name line numbers, which another fix of
     the pass shifts (a merge removes lines), so a new finding could carry an old one's words."""
-    edits = sorted((e for d in chosen for e in d.fix.edits), key=lambda e: (e.start, e.end))  # type: ignore[union-attr]
+    edits = sorted((e for d in chosen for e in d.fix.edits),  # type: ignore[union-attr]
+                   key=lambda e: (e.start, e.end))
     remaining = {(d.code, d.start_offset, _fix_contents(d)) for d in after if d.fix is not None}
     return [d for d in chosen
             if any((d.code, place, _fix_contents(d)) in remaining for place in _moved(d.start_offset, edits))]
