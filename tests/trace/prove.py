@@ -141,6 +141,8 @@ def failures(outcome: Outcome, prefix: int, changed: set[int], limit: int = MAX_
         occurrences[call.key] += 1
         if call.cache or call.index < prefix or call.position in settled:
             continue
+        if call.ambiguous:  # scheduling, not the scenario, would pick the failing command
+            continue
         (near if call.index in changed else far).append((call.key, occurrence))
     chosen = near[:limit]
     room = limit - len(chosen)

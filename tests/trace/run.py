@@ -70,6 +70,7 @@ class Call:
     key: Key
     cache: bool  # a declared cache cleanup
     position: tuple[int, int]  # (stage, step) of the RUN in its plan
+    ambiguous: bool = False  # its key runs more than once concurrently (see ``_ambiguous``)
 
 
 @dataclass(slots=True)
@@ -153,7 +154,22 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
 
 
 def _canonical(records: tuple[Record, ...]) -> list[Record]:
-    """The records in an order that does not depend on how concurrent processes were scheduled.
+    """The records in an order that does not depend on how concurrent processes were scheduled:
+    the sets of ``_concurrent`` in order, each sorted by content."""
+    ordered: list[Record] = []
+    for members in _concurrent(records):
+        ordered.extend(sorted((records[i] for i in members), key=_content) if len(members) > 1
+                       else [records[members[0]]])
+    return ordered
+
+
+def _content(r: Record) -> tuple[object, ...]:
+    # The pipe ends break ties: two `sort -u` of one pipeline differ only there.
+    return (r.path, r.args, r.cwd, r.status, bool(r.stdin_pipe), bool(r.stdout_pipe))
+
+
+def _concurrent(records: tuple[Record, ...]) -> list[list[int]]:
+    """The records (indices) in sets that run concurrently, the sets in the order they ran.
 
     Two kinds of commands run concurrently, by the shell's semantics, not by chance:
 
@@ -194,24 +210,32 @@ def _canonical(records: tuple[Record, ...]) -> list[Record]:
     for i in range(len(records)):
         groups.setdefault(find(i), []).append(i)
 
-    def content(r: Record) -> tuple[object, ...]:
-        return (r.path, r.args, r.cwd, r.status)
-
     foreground = sorted((members for members in groups.values() if not all(records[i].async_root for i in members)),
                         key=lambda members: members[0])
     started = [min(records[i].pid for i in members) for members in foreground]
-    jobs: dict[int, list[Record]] = {}  # position in ``foreground`` it follows (-1: before all) -> records
+    jobs: dict[int, list[int]] = {}  # position in ``foreground`` it follows (-1: before all) -> records
     for members in groups.values():
         if all(records[i].async_root for i in members):
             root = min(records[i].async_root for i in members)
             after = max((k for k, pid in enumerate(started) if pid < root), default=-1)
-            jobs.setdefault(after, []).extend(records[i] for i in members)
-    ordered: list[Record] = sorted(jobs.get(-1, []), key=content)
+            jobs.setdefault(after, []).extend(members)
+    out: list[list[int]] = [jobs[-1]] if -1 in jobs else []
     for k, members in enumerate(foreground):
-        ordered.extend(sorted((records[i] for i in members), key=content) if len(members) > 1
-                       else [records[members[0]]])
-        ordered.extend(sorted(jobs.get(k, []), key=content))
-    return ordered
+        out.append(members)
+        if k in jobs:
+            out.append(jobs[k])
+    return out
+
+
+def _ambiguous(records: tuple[Record, ...], keys: list[Key]) -> set[int]:
+    """Records whose key another record of the same concurrent set shares (``a | sort -u |
+    sort -u``): which of them is the key's n-th call depends on scheduling, so a scenario
+    failing "the n-th call" would fail a different command from one build to the next."""
+    out: set[int] = set()
+    for members in _concurrent(records):
+        count = Counter(keys[i] for i in members)
+        out.update(i for i in members if count[keys[i]] > 1)
+    return out
 
 
 def files_of(root: Path, full: bool = False) -> frozenset[tuple[str, str]]:
@@ -342,11 +366,12 @@ def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, p
         what = "timed out" if result.timed_out else "flooded the trace"
         outcome.problem = f"line {step.line} {what} under {shell}"
         return True
-    for record in result.records:
-        key = (record.path, declared.without_cache_flags(record.path, record.args), record.cwd)
+    keys = [(r.path, declared.without_cache_flags(r.path, r.args), r.cwd) for r in result.records]
+    ambiguous = _ambiguous(result.records, keys)
+    for i, (record, key) in enumerate(zip(result.records, keys)):
         seen[key] += 1
         outcome.calls.append(Call(step.index, key, declared.is_cache_command(record.path, record.args, record.cwd),
-                                  position))
+                                  position, i in ambiguous))
     for record in _canonical(result.records):
         if not declared.is_cache_command(record.path, record.args, record.cwd):
             outcome.events.append(Event(stage, record.path, declared.without_cache_flags(record.path, record.args),
