@@ -115,6 +115,26 @@ def test_rewrite_after_copy_is_copy_up(tmp_path: Path) -> None:
     assert waste.created_by.name == "COPY"
 
 
+def test_a_rewritten_file_keeps_its_size(tmp_path: Path) -> None:
+    """A chmod/chown copies the whole file up: the new copy is as big as the old one, so a second
+    rewrite (or a removal) of it names that size, never "unknown size" or a known 0 bytes."""
+    from tests.lintkit import findings
+
+    (tmp_path / "big.bin").write_bytes(b"x" * 3_000_000)
+    text = "FROM busybox\nCOPY big.bin /app/b\nRUN chmod 755 /app/b\nRUN chown 1 /app/b\n"
+    from dockopt.context.build_context import BuildContext
+
+    p = plan(text, BuildContext.for_dockerfile(tmp_path / "Dockerfile", tmp_path))
+    copy, chmod, chown = p.stages[0].layers
+    assert copy.added == chmod.added == chown.added == 3_000_000 and not chown.added_unknown
+    assert copy.wasted == chmod.wasted == 3_000_000
+    assert [e.size for e in chmod.effects] == [3_000_000]  # `dockopt layers` shows the copied-up bytes
+    messages = [d.message for d in findings(text, "DO104", context=tmp_path)]
+    assert len(messages) == 2 and all("(~3 MB)" in m for m in messages), messages
+    removal = findings(text.replace("chown 1", "rm"), "DO101", context=tmp_path)
+    assert [d.message for d in removal] and "(~3 MB)" in removal[0].message
+
+
 def test_apk_virtual_group_removed_later() -> None:
     p = plan("FROM alpine:3.20\nRUN apk add --no-cache --virtual .b gcc musl-dev\nRUN apk del .b\n")
     removed = sorted(w.created.path for w in p.stages[0].waste)

@@ -30,6 +30,10 @@ class _Entry:
     effect: Effect
     layer: Layer
     instruction: Instruction
+    # The bytes the layer stores for this path. A rewrite (chmod, chown, sed -i) copies the
+    # whole file up: its entry stores what the rewritten one did, which its effect cannot say
+    # (a recursive chmod's one effect covers many paths).
+    size: int | None
 
 
 def covers(pattern: str, path: str) -> bool:
@@ -119,8 +123,8 @@ class _StageSimulator:
             if previous is not None and previous.layer is not layer:
                 self._waste(previous, effect, ins)
             elif previous is not None:
-                layer.added -= previous.effect.size or 0
-            self.alive[effect.path] = _Entry(effect, layer, ins)
+                layer.added -= previous.size or 0
+            self.alive[effect.path] = _Entry(effect, layer, ins, effect.size)
             layer.added += effect.size or 0
             layer.added_unknown |= effect.size is None
             return
@@ -130,17 +134,20 @@ class _StageSimulator:
         exact = effect.kind is EffectKind.REWRITE and not effect.is_tree
         target = effect.path.rstrip("/")
         coverage = _Coverage(effect.path)
+        copied_up: list[int | None] = []
         for path, entry in list(self.alive.items()):
             if (path.rstrip("/") == target and not entry.effect.is_tree) if exact else coverage.covers(path):
                 matched = True
                 if entry.layer is layer:
-                    layer.added -= entry.effect.size or 0
+                    layer.added -= entry.size or 0
                 else:
                     self._waste(entry, effect, ins)
                 del self.alive[path]
                 if effect.kind is EffectKind.REWRITE:
-                    self.alive[path] = _Entry(effect, layer, ins)
-                    layer.added += entry.effect.size or 0
+                    self.alive[path] = _Entry(effect, layer, ins, entry.size)
+                    layer.added += entry.size or 0
+                    layer.added_unknown |= entry.size is None
+                    copied_up.append(entry.size)
             elif entry.layer is not layer and _inside(target, entry.effect):
                 matched = True
                 self.plan.waste.append(Waste(entry.effect, entry.instruction, effect, ins, None))
@@ -153,11 +160,13 @@ class _StageSimulator:
             made = Effect(EffectKind.CREATE, effect.path, UNKNOWN_ORIGIN, command, inv.start, inv.end, None,
                           detail="made by a command dockopt does not model")
             self.plan.waste.append(Waste(made, origin, effect, ins, None))
+        if copied_up and effect.size is None and None not in copied_up:
+            effect.size = sum(copied_up)  # type: ignore[arg-type]  # what `dockopt layers` shows
         if effect.kind is EffectKind.REWRITE and not matched:
             layer.notes.append(f"{effect.command}: rewrites {effect.path} from the base image (copied up)")
 
     def _waste(self, entry: _Entry, effect: Effect, ins: Instruction) -> None:
-        size = entry.effect.size
+        size = entry.size
         entry.layer.wasted += size or 0
         self.plan.waste.append(Waste(entry.effect, entry.instruction, effect, ins, size))
 
