@@ -42,7 +42,8 @@ PYPROJECT = "pyproject.toml"
 _PYPROJECT_TABLE = ("tool", "dockopt")
 
 KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "severity", "severity-threshold", "context",
-        "hadolint", "unsafe-fixes", "target", "exclude", "extend-exclude", "force-exclude", "respect-gitignore")
+        "hadolint", "unsafe-fixes", "target", "exclude", "extend-exclude", "force-exclude", "respect-gitignore",
+        "fetch-sizes")
 
 
 def display_path(path: Path) -> str:
@@ -108,6 +109,8 @@ class Config:
     context: Path | None = None  # absolute
     hadolint: bool | None = None
     unsafe_fixes: bool | None = None
+    # Ask servers for the sizes of downloaded files (HTTP HEAD; see layers/downloads.py).
+    fetch_sizes: bool | None = None
     target: str | None = None
     # Discovery (dockopt.discovery): gitignore-style globs relative to ``root``.
     exclude: tuple[str, ...] | None = None
@@ -279,7 +282,7 @@ def _build(path: Path, text: str, data: Mapping[str, Any]) -> Config:
         if not context.is_dir():
             raise fail(f"'context' is not a directory: {display_path(context)}", "context")
         values["context"] = context
-    for key in ("hadolint", "unsafe-fixes", "force-exclude", "respect-gitignore"):
+    for key in ("hadolint", "unsafe-fixes", "force-exclude", "respect-gitignore", "fetch-sizes"):
         if key in data:
             values[key.replace("-", "_")] = _bool(data[key], fail, key)
     if "target" in data:

@@ -28,6 +28,7 @@ from dockopt.syntax import Document, parse
 
 if TYPE_CHECKING:
     from dockopt.context.build_context import BuildContext
+    from dockopt.layers.downloads import DownloadSizer
 
 _CODE_LIST = r"[A-Za-z]+[0-9]*(?:\s*,\s*[A-Za-z]+[0-9]*)*\s*,?"
 _SUPPRESSION = re.compile(
@@ -154,6 +155,7 @@ def lint(
     report_unused_suppressions: bool = False,
     rules: dict[str, Rule] | None = None,
     extra: Callable[[Document, Sequence[Diagnostic]], Iterable[Diagnostic]] | None = None,
+    downloads: DownloadSizer | None = None,
 ) -> LintResult:
     """Lint one Dockerfile text. ``display`` is the path shown in reports."""
     document = parse(text)
@@ -175,7 +177,7 @@ def lint(
             diagnostics.append(_to_diagnostic(finding, code, name, Severity.ERROR, document, display))
         return LintResult(document, diagnostics)
 
-    ctx = LintContext(document, path, build_context, target)
+    ctx = LintContext(document, path, build_context, target, downloads)
     for code, rule in (rules or _rules()).items():
         if not selector.enabled(code, display):
             continue

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
     from dockopt.context.build_context import BuildContext
+    from dockopt.layers.downloads import DownloadSizer
     from dockopt.report.text import RenderedFile, TextOptions
 
 # Files below this count are checked in-process: a pool's start-up costs more than it saves.
@@ -41,6 +42,7 @@ class RunOptions:
     unsafe_fixes: bool | None = None
     report_unused_suppressions: bool = False
     hadolint: bool | None = None
+    fetch_sizes: bool | None = None  # --fetch-sizes / --no-fetch-sizes; None: the config decides
     diff: bool = False
     jobs: int = 1
     # Text output: each file's findings are rendered where the file is linted (in parallel
@@ -88,6 +90,19 @@ class _Settings:
         self._known = known_codes()
         self._by_config: dict[Path | None, tuple[Config, RuleSelection]] = {}
         self._contexts: OrderedDict[tuple[Path, bool, Path | None], BuildContext] = OrderedDict()
+        self._downloads: DownloadSizer | None = None
+
+    def downloads(self, config: Config) -> DownloadSizer | None:
+        """The download sizer when --fetch-sizes (or the config's fetch-sizes) is on: one per
+        process, so a URL is asked once per run. None, and no network at all, otherwise."""
+        on = self.options.fetch_sizes if self.options.fetch_sizes is not None else bool(config.fetch_sizes)
+        if not on:
+            return None
+        if self._downloads is None:
+            from dockopt.layers.downloads import DownloadSizer
+
+            self._downloads = DownloadSizer()
+        return self._downloads
 
     def build_context(self, path: Path, config: Config) -> BuildContext:
         """The build context of the Dockerfile at ``path`` (``BuildContext.for_dockerfile``).
@@ -156,6 +171,7 @@ def _lint_source(source: SourceFile, display: str, settings: _Settings) -> tuple
         target=target,
         report_unused_suppressions=options.report_unused_suppressions,
         extra=extra,
+        downloads=settings.downloads(config),
     )
     if target and not result.document.errors:
         _check_target(result, target, display, from_config=options.target is None, config=config)

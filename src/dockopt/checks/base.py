@@ -20,6 +20,7 @@ from dockopt.syntax import Document, Instruction
 if TYPE_CHECKING:
     from dockopt.context.build_context import BuildContext
     from dockopt.layers import LayerPlan
+    from dockopt.layers.downloads import DownloadSizer
     from dockopt.layers.invocations import Invocation
 
 
@@ -55,11 +56,13 @@ class LintContext:
         path: Path | None,
         build_context: BuildContext | None = None,
         target: str | None = None,
+        downloads: DownloadSizer | None = None,
     ) -> None:
         self.document = document
         self.path = path
         self._build_context = build_context
         self.target = target
+        self.downloads = downloads  # --fetch-sizes: download sizes from the servers (else None)
         self._invocations: dict[int, list[Invocation]] = {}
 
     @functools.cached_property
@@ -92,7 +95,7 @@ class LintContext:
     def layers(self) -> LayerPlan:
         from dockopt.layers import simulate
 
-        return simulate(self.build, self._build_context)
+        return simulate(self.build, self._build_context, self.downloads)
 
 
 class Rule:

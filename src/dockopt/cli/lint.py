@@ -80,6 +80,7 @@ def _options(args: argparse.Namespace, mode: str, color: bool) -> RunOptions:
         unsafe_fixes=args.unsafe_fixes,
         report_unused_suppressions=args.report_unused_suppressions,
         hadolint=args.hadolint,
+        fetch_sizes=args.fetch_sizes,
         diff=args.diff,
         jobs=jobs,
         text=text,

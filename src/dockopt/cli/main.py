@@ -92,6 +92,7 @@ def _add_common(p: argparse.ArgumentParser, mode: str) -> None:
                        help="the build context directory (default: the Dockerfile's directory, treated as uncertain)")
     build.add_argument("--target", metavar="STAGE",
                        help="the stage that ships (default: the last); a stage the file lacks is an error")
+    _add_fetch_sizes(build)
 
     files = p.add_argument_group("files")
     files.add_argument("--config", type=Path, metavar="FILE", help="use this configuration file")
@@ -125,6 +126,17 @@ def _add_common(p: argparse.ArgumentParser, mode: str) -> None:
                         help="print a unified diff of the fixes instead of writing them; exit 1 if there is one")
 
 
+FETCH_SIZES_HELP = ("ask the servers how big the files that RUN curl/wget and ADD <url> download are "
+                     "(HTTP HEAD, cached for 7 days; literal http(s) URLs only, at most 12 per file); "
+                     "config: fetch-sizes = true. Off by default: no network access")
+
+
+def _add_fetch_sizes(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    group.add_argument("--fetch-sizes", dest="fetch_sizes", action="store_true", default=None, help=FETCH_SIZES_HELP)
+    group.add_argument("--no-fetch-sizes", dest="fetch_sizes", action="store_false",
+                       help="never ask servers for download sizes, whatever the config says")
+
+
 def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="dockopt", description="Dockerfile linter and optimizer that simulates layer effects.",
@@ -156,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     layers.add_argument("--context", type=Path, metavar="DIR", help="the build context directory")
     layers.add_argument("--target", metavar="STAGE", help="show only the stages this stage's build needs")
     layers.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _add_fetch_sizes(layers)
+    layers.add_argument("--config", type=Path, metavar="FILE",
+                        help="use this configuration file (for fetch-sizes; default: the nearest one)")
+    layers.add_argument("--no-config", action="store_true", help="ignore configuration files")
     verify = sub.add_parser("verify", help="build original and fixed images with Docker and compare them",
                             description="Build the original and the fixed Dockerfile with a Docker engine and "
                             "compare build outcomes, what the images do when run, layers, sizes and final "

@@ -64,7 +64,21 @@ def run_layers_command(args: argparse.Namespace) -> int:
     except FileError as exc:
         print(f"dockopt: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    text, ok = render_layers(source.text, path, args.context, args.target, args.format)
+    fetch = args.fetch_sizes
+    if fetch is None:  # the configuration decides (fetch-sizes = true)
+        from dockopt.config import ConfigError, resolve_config
+
+        try:
+            fetch = bool(resolve_config(path, args.config, args.no_config).fetch_sizes)
+        except ConfigError as exc:
+            print(f"dockopt: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    downloads = None
+    if fetch:
+        from dockopt.layers.downloads import DownloadSizer
+
+        downloads = DownloadSizer()
+    text, ok = render_layers(source.text, path, args.context, args.target, args.format, downloads)
     if not ok:
         print(f"dockopt: {text}", file=sys.stderr)
         return EXIT_ERROR

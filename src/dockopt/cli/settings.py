@@ -52,6 +52,8 @@ def show_settings(args: argparse.Namespace, options: RunOptions, discovery: Disc
         ("unsafe-fixes", str(options.unsafe_fixes if options.unsafe_fixes is not None else bool(config.unsafe_fixes))
          .lower()),
         ("hadolint", str(options.hadolint if options.hadolint is not None else bool(config.hadolint)).lower()),
+        ("fetch-sizes", str(options.fetch_sizes if options.fetch_sizes is not None else bool(config.fetch_sizes))
+         .lower()),
         ("exclude", ", ".join(pattern for pattern, _root in excludes.exclude)),
         ("extend-exclude", ", ".join(pattern for pattern, _root in excludes.extend_exclude) or "(none)"),
         ("force-exclude", str(excludes.force_exclude).lower()),

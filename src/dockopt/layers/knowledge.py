@@ -169,13 +169,46 @@ def _url_name(inv: Invocation) -> str | None:
     return urls[-1].rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] if urls else None
 
 
+def download_url(inv: Invocation) -> tuple[str | None, str]:
+    """(the URL a curl/wget fetches, "") when it is one literal http(s) URL, else (None, why)."""
+    from dockopt.layers.downloads import UNRESOLVED, literal_url
+
+    urls = [a for a in inv.positionals if a is not None and "://" in a]
+    if len(urls) > 1:
+        return None, "several URLs in one command"
+    url = literal_url(urls[0]) if urls else None
+    if url is not None:
+        return url, ""
+    if urls and not urls[0].lower().startswith(("http://", "https://")):
+        return None, "not an http(s) URL"
+    return None, UNRESOLVED
+
+
+def _download(inv: Invocation, output: str | None, state: ShellState) -> list[Effect]:
+    found = effect(EffectKind.CREATE, resolve(output, state), inv, "download")
+    for e in found:
+        e.url, e.size_note = download_url(inv)
+    return found
+
+
+def to_stdout(inv: Invocation) -> bool:
+    """Whether a curl/wget writes what it fetches to standard output (``curl URL | tar -x``)."""
+    if inv.name == "curl":
+        output = inv.option("-o", "--output")
+        remote = inv.has("--remote-name", "--remote-name-all") or inv.option("-O") is not None or inv.has("-O")
+        return output == "-" or (output is None and not remote)
+    if inv.name == "wget":
+        return inv.option("-O", "--output-document") == "-"
+    return False
+
+
 def _curl(inv: Invocation, state: ShellState) -> list[Effect]:
     output = inv.option("-o", "--output")
     if output is None and (inv.has("--remote-name") or inv.option("-O") is not None or inv.has("-O")):
         output = _url_name(inv)
     if output is None or output == "-":
         return []  # to stdout: whatever it pipes into decides
-    return effect(EffectKind.CREATE, resolve(output, state), inv, "download")
+    return _download(inv, output, state)
 
 
 def _wget(inv: Invocation, state: ShellState) -> list[Effect]:
@@ -187,7 +220,7 @@ def _wget(inv: Invocation, state: ShellState) -> list[Effect]:
             output = posixpath.join(directory, output)
     if output is None or output == "-":
         return []
-    return effect(EffectKind.CREATE, resolve(output, state), inv, "download")
+    return _download(inv, output, state)
 
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst", ".tgz", ".txz", ".tbz2", ".tar", ".zip")

@@ -65,6 +65,10 @@ class Effect:
     size: int | None = None  # estimated bytes; None when unknown
     detail: str = ""
     reads: str | None = None  # a path the command consumes (the archive tar/unzip extracts)
+    url: str | None = None  # what a download fetches (a literal http(s) URL), for --fetch-sizes
+    # How ``size`` was estimated where that is worth saying ("HTTP Content-Length", "4.1x the
+    # .tar.gz archive"), or why it is unknown ("HTTP 404", "--fetch-sizes asks the server").
+    size_note: str = ""
 
     @property
     def is_tree(self) -> bool:

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockopt.layers.accounting import Accounting
 from dockopt.layers.plan import LayerPlan, shown_path
 from dockopt.layers.sizes import human
 
+if TYPE_CHECKING:
+    from dockopt.layers.downloads import DownloadSizer
 
-def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None) -> tuple[LayerPlan | None, str]:
-    plan, _, error = _plan_and_accounting(text, path, context_dir, target)
+
+def plan_for(text: str, path: Path, context_dir: Path | None, target: str | None,
+             downloads: DownloadSizer | None = None) -> tuple[LayerPlan | None, str]:
+    plan, _, error = _plan_and_accounting(text, path, context_dir, target, downloads)
     return plan, error
 
 
-def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target: str | None
-                         ) -> tuple[LayerPlan | None, Accounting | None, str]:
+def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target: str | None,
+                         downloads: DownloadSizer | None = None) -> tuple[LayerPlan | None, Accounting | None, str]:
     from dockopt.checks.base import LintContext
     from dockopt.context.build_context import BuildContext
     from dockopt.syntax import parse
@@ -25,7 +30,7 @@ def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target
         error = document.errors[0]
         return None, None, f"{path}:{error.line}: {error.message}"
     build_context = BuildContext.for_dockerfile(path, context_dir)
-    ctx = LintContext(document, path, build_context, target)
+    ctx = LintContext(document, path, build_context, target, downloads)
     needed: set[int] | None = None
     if target:
         stage = ctx.build.stage(target)
@@ -46,8 +51,9 @@ def _plan_and_accounting(text: str, path: Path, context_dir: Path | None, target
     return LayerPlan([p for p in ctx.layers.stages if p.stage.index in needed]), accounting, ""
 
 
-def render_layers(text: str, path: Path, context_dir: Path | None, target: str | None, fmt: str) -> tuple[str, bool]:
-    plan, accounting, error = _plan_and_accounting(text, path, context_dir, target)
+def render_layers(text: str, path: Path, context_dir: Path | None, target: str | None, fmt: str,
+                  downloads: DownloadSizer | None = None) -> tuple[str, bool]:
+    plan, accounting, error = _plan_and_accounting(text, path, context_dir, target, downloads)
     if plan is None:
         return error, False
     if fmt == "json":
@@ -96,7 +102,9 @@ def plan_to_json(plan: LayerPlan, accounting: Accounting | None = None) -> list[
                         "wasted_bytes": layer.wasted,
                         "effects": [
                             {"kind": e.kind.value, "path": shown_path(e.path), "category": e.category,
-                             "command": e.command, "estimated_bytes": e.size}
+                             "command": e.command, "estimated_bytes": e.size,
+                             # Additive: how the size was found, or why it is unknown ("" if nothing to say).
+                             "size_note": e.size_note}
                             for e in layer.effects
                         ],
                         "notes": layer.notes,
@@ -156,4 +164,5 @@ def _effect_note(e: object) -> str:
         if e.kind.value != "create":
             return f"remove {shown_path(e.path)}"
         return f"install {shown_path(e.path)} ({size})"
-    return f"{e.kind.value} {e.path} ({e.category}, {size})"
+    note = f": {e.size_note}" if e.size_note else ""
+    return f"{e.kind.value} {e.path} ({e.category}, {size}{note})"

@@ -13,10 +13,12 @@ import fnmatch
 import posixpath
 from dataclasses import dataclass
 
+from dockopt.layers.archives import expanded, format_of_name, tar_option_format
 from dockopt.layers.base_images import DOCKER_CLEAN, base_workdir, family_of, has_docker_clean
+from dockopt.layers.downloads import OFF_HINT, DownloadSizer, FileSizes, Sized, literal_url
 from dockopt.layers.invocations import Invocation, invocations
 from dockopt.layers.modelling import build_output, unmodelled
-from dockopt.layers.knowledge import ShellState, effects_of, has_handler, resolve
+from dockopt.layers.knowledge import ShellState, download_url, effects_of, has_handler, resolve, to_stdout
 from dockopt.layers.plan import REINSTALLED, UNKNOWN_ORIGIN, Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
@@ -98,10 +100,12 @@ def _inside(stripped_pattern: str, entry: Effect) -> bool:
 
 
 class _StageSimulator:
-    def __init__(self, build: Build, stage: Stage, context: object, parent: _StageSimulator | None) -> None:
+    def __init__(self, build: Build, stage: Stage, context: object, parent: _StageSimulator | None,
+                 downloads: FileSizes | None = None) -> None:
         self.build = build
         self.stage = stage
         self.context = context
+        self.downloads = downloads  # None: --fetch-sizes is off, and nothing touches the network
         base = stage.base_resolved or stage.base
         self.plan = StagePlan(stage, parent.plan.family if parent else family_of(base))
         self.alive: dict[str, _Entry] = dict(parent.alive) if parent else {}
@@ -220,7 +224,9 @@ class _StageSimulator:
         # A cd holds for the rest of its shell process only (a subshell, a pipeline member):
         # each process starts in its parent's directory as it was when the process began.
         cwds: dict[tuple[int, ...], str] = {(): state.cwd}
+        previous: Invocation | None = None
         for inv in invocations(run):
+            feeding, previous = previous, inv
             process = inv.subshell
             known = next(process[:n] for n in range(len(process), -1, -1) if process[:n] in cwds)
             state.cwd = cwds.setdefault(process, cwds[known])
@@ -241,6 +247,7 @@ class _StageSimulator:
                 layer.added_unknown = True
                 self.unmodelled_at = (ins, layer, unknown, inv)
             for effect in found:
+                self._size(effect, inv, feeding)
                 if effect.kind is EffectKind.REMOVE and covers(effect.path, DOCKER_CLEAN):
                     self.docker_clean = state.docker_clean = False
                 if self._mounted(effect.path, mounts):
@@ -248,6 +255,46 @@ class _StageSimulator:
                 layer.effects.append(effect)
                 self.apply(effect, layer, ins)
                 state.existing.add(effect.path)
+
+    # -- sizes of downloads and of what extracting an archive adds -------------------------
+    def _download_size(self, url: str) -> Sized:
+        return self.downloads.size(url) if self.downloads is not None else Sized(None, OFF_HINT)
+
+    def _size(self, effect: Effect, inv: Invocation, feeding: Invocation | None) -> None:
+        """Fill in a download's size (``--fetch-sizes``) and an extraction's (from the
+        archive's size: an earlier download, a context file, or the ``curl URL |`` feeding it)."""
+        if effect.size is not None or effect.kind is not EffectKind.CREATE:
+            return
+        if effect.category == "download" and effect.url is not None:
+            sized = self._download_size(effect.url)
+            effect.size, effect.size_note = sized.size, sized.why
+        elif effect.category == "extracted":
+            archive_name, archive_bytes, why = self._archive(effect, inv, feeding)
+            if archive_bytes is None:
+                effect.size_note = why
+                return
+            fmt = "zip" if inv.name == "unzip" else (tar_option_format(inv.argv) or format_of_name(archive_name))
+            effect.size, effect.size_note = expanded(fmt, archive_bytes)
+
+    def _archive(self, effect: Effect, inv: Invocation, feeding: Invocation | None
+                 ) -> tuple[str | None, int | None, str]:
+        """(name, bytes, why unknown) of the archive an extraction reads."""
+        if effect.reads is not None:
+            entry = self.alive.get(effect.reads)
+            if entry is None:
+                return effect.reads, None, "the archive's size is not known"
+            if entry.size is None:
+                because = f"; {entry.effect.size_note}" if entry.effect.size_note else ""
+                return effect.reads, None, f"an archive of unknown size{because}"
+            return effect.reads, entry.size, ""
+        if (feeding is not None and inv.pipe_from == feeding.name and feeding.statement == inv.statement
+                and feeding.name in ("curl", "wget") and to_stdout(feeding)):
+            url, why = download_url(feeding)
+            if url is None:
+                return None, None, f"a download of unknown size; {why}"
+            sized = self._download_size(url)
+            return url, sized.size, f"a download of unknown size; {sized.why}"
+        return None, None, "the archive's size is not known"
 
     @staticmethod
     def _mounted(path: str, mounts: list[str]) -> bool:
@@ -268,18 +315,24 @@ class _StageSimulator:
         effects = []
         for src in sources:
             size, is_tree = self._source_size(src, from_stage is not None)
-            category = "file"
+            category, url, note = "file", None, ""
             if ins.name == "ADD" and "://" in src:
                 category, is_tree = "download", False
+                url = literal_url(src)
+                sized = self._download_size(url) if url is not None else Sized(None, "the URL is not literal")
+                size, note = sized.size, sized.why
             elif ins.name == "ADD" and src.endswith(ARCHIVE_SUFFIXES) and from_stage is None:
                 category, is_tree = "extracted", True
+                if size is not None:  # ADD unpacks a local archive: the layer holds its files
+                    size, note = expanded(format_of_name(src), size)
             if len(sources) > 1 or dest_raw.endswith("/"):
                 name = src.rstrip("/").rsplit("/", 1)[-1] if not is_tree else ""
                 target = posixpath.join(dest.rstrip("/") or "/", name) if name else dest.rstrip("/") + "/"
             else:
                 target = dest.rstrip("/") + "/" if is_tree else dest
             effects.append(Effect(EffectKind.CREATE, target, category, f"{ins.name} {src}", ins.start, ins.end,
-                                  size, detail="from another stage" if from_stage else ""))
+                                  size, detail="from another stage" if from_stage else "", url=url,
+                                  size_note=note))
         return effects
 
     def _source_size(self, src: str, other_stage: bool) -> tuple[int | None, bool]:
@@ -298,13 +351,17 @@ class _StageSimulator:
         return selection.size_bytes, bool(is_tree)
 
 
-def simulate(build: Build, context: object = None) -> LayerPlan:
-    """The layer plan of every stage (a stage built FROM another starts from its state)."""
+def simulate(build: Build, context: object = None, downloads: DownloadSizer | None = None) -> LayerPlan:
+    """The layer plan of every stage (a stage built FROM another starts from its state).
+
+    ``downloads`` (``--fetch-sizes``) sizes literal download URLs; without it nothing here
+    touches the network and downloads are of unknown size."""
     simulators: list[_StageSimulator] = []
     plans: list[StagePlan] = []
+    budget = downloads.for_file() if downloads is not None else None
     for stage in build.stages:
         parent = simulators[stage.base_stage.index] if stage.base_stage is not None else None
-        simulator = _StageSimulator(build, stage, context, parent)
+        simulator = _StageSimulator(build, stage, context, parent, budget)
         simulators.append(simulator)
         plans.append(simulator.run())
     return LayerPlan(plans)
