@@ -189,6 +189,17 @@ def test_download_then_extract_is_sized(server: str, private_cache: Path) -> Non
     assert layer(p, 6).added == SIZE
 
 
+def test_extraction_into_an_unnamed_directory_still_counts(server: str, private_cache: Path) -> None:
+    """`curl URL | tar -xz` unpacks into the current directory, whose other files the simulator
+    cannot tell apart: no path is tracked, but the bytes count, and are never a known 0."""
+    text = f"FROM busybox\nWORKDIR /src\nRUN curl -fsSL {server}/a.tar.gz | tar -xz\n"
+    fetched = layer(plan(text, DownloadSizer(private_cache)), 3)
+    assert fetched.added == round(SIZE * RATIO["gz"]) and not fetched.added_unknown
+    unfetched = layer(plan(text, None), 3)
+    assert unfetched.added == 0 and unfetched.added_unknown
+    assert any(OFF_HINT in note for note in unfetched.notes)
+
+
 def test_unresolved_variable_stays_unknown(server: str, private_cache: Path) -> None:
     text = f"FROM busybox\nARG VERSION\nRUN curl -o /a.tgz {server}/$VERSION/a.tgz\nRUN tar -xzf /a.tgz -C /opt\n"
     p = plan(text, DownloadSizer(private_cache))

@@ -249,11 +249,22 @@ def _extracted_to(inv: Invocation, state: ShellState, directory: str | None, arc
     return found
 
 
+def extracts(inv: Invocation) -> bool:
+    """Whether the command unpacks an archive (``tar -x``, ``tar xzf``, ``unzip``)."""
+    if inv.name == "unzip":
+        return True
+    if inv.name != "tar":
+        return False
+    argv = [a for a in inv.argv if a is not None]
+    cluster = argv[0] if argv and not argv[0].startswith("-") else ""
+    return "x" in cluster or any(a in ("-x", "--extract", "--get") or (
+        a.startswith("-") and not a.startswith("--") and "x" in a) for a in argv)
+
+
 def _tar(inv: Invocation, state: ShellState) -> list[Effect]:
     argv = [a for a in inv.argv if a is not None]
     cluster = argv[0] if argv and not argv[0].startswith("-") else ""
-    extracting = "x" in cluster or any(a in ("-x", "--extract", "--get") or (
-        a.startswith("-") and not a.startswith("--") and "x" in a) for a in argv)
+    extracting = extracts(inv)
     archive = inv.option("-f", "--file")
     if archive is None and cluster and "f" in cluster:
         rest = [a for a in argv[1:] if not a.startswith("-")]

@@ -18,7 +18,9 @@ from dockopt.layers.base_images import DOCKER_CLEAN, base_workdir, family_of, ha
 from dockopt.layers.downloads import OFF_HINT, DownloadSizer, FileSizes, Sized, literal_url
 from dockopt.layers.invocations import Invocation, invocations
 from dockopt.layers.modelling import build_output, unmodelled
-from dockopt.layers.knowledge import ShellState, download_url, effects_of, has_handler, resolve, to_stdout
+from dockopt.layers.knowledge import (ShellState, download_url, effects_of, extracts, has_handler, resolve,
+                                      to_stdout)
+from dockopt.layers.sizes import human
 from dockopt.layers.plan import REINSTALLED, UNKNOWN_ORIGIN, Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
@@ -241,6 +243,8 @@ class _StageSimulator:
                         state.env[key] = value
                 continue
             found = effects_of(inv, state)
+            if extracts(inv) and not any(e.category == "extracted" for e in found):
+                self._unplaced_extraction(inv, feeding, layer)
             unknown = unmodelled(inv, has_handler(inv.name))
             if unknown is not None:
                 layer.unmodelled.append(unknown)
@@ -269,24 +273,38 @@ class _StageSimulator:
             sized = self._download_size(effect.url)
             effect.size, effect.size_note = sized.size, sized.why
         elif effect.category == "extracted":
-            archive_name, archive_bytes, why = self._archive(effect, inv, feeding)
-            if archive_bytes is None:
-                effect.size_note = why
-                return
-            fmt = "zip" if inv.name == "unzip" else (tar_option_format(inv.argv) or format_of_name(archive_name))
-            effect.size, effect.size_note = expanded(fmt, archive_bytes)
+            effect.size, effect.size_note = self._extracted_size(effect.reads, inv, feeding)
 
-    def _archive(self, effect: Effect, inv: Invocation, feeding: Invocation | None
+    def _extracted_size(self, reads: str | None, inv: Invocation, feeding: Invocation | None
+                        ) -> tuple[int | None, str]:
+        archive_name, archive_bytes, why = self._archive(reads, inv, feeding)
+        if archive_bytes is None:
+            return None, why
+        fmt = "zip" if inv.name == "unzip" else (tar_option_format(inv.argv) or format_of_name(archive_name))
+        return expanded(fmt, archive_bytes)
+
+    def _unplaced_extraction(self, inv: Invocation, feeding: Invocation | None, layer: Layer) -> None:
+        """An extraction whose destination the simulator cannot name (``curl URL | tar -xz``
+        into the current directory): its bytes still count, its paths are not tracked."""
+        size, note = self._extracted_size(None, inv, feeding)
+        if size is None:
+            layer.added_unknown = True  # never a known 0 B
+            layer.notes.append(f"`{inv.name}` extracts files of unknown size ({note})")
+            return
+        layer.added += size
+        layer.notes.append(f"`{inv.name}` extracts {human(size)} ({note}) into a directory dockopt cannot name")
+
+    def _archive(self, reads: str | None, inv: Invocation, feeding: Invocation | None
                  ) -> tuple[str | None, int | None, str]:
         """(name, bytes, why unknown) of the archive an extraction reads."""
-        if effect.reads is not None:
-            entry = self.alive.get(effect.reads)
+        if reads is not None:
+            entry = self.alive.get(reads)
             if entry is None:
-                return effect.reads, None, "the archive's size is not known"
+                return reads, None, "the archive's size is not known"
             if entry.size is None:
                 because = f"; {entry.effect.size_note}" if entry.effect.size_note else ""
-                return effect.reads, None, f"an archive of unknown size{because}"
-            return effect.reads, entry.size, ""
+                return reads, None, f"an archive of unknown size{because}"
+            return reads, entry.size, ""
         if (feeding is not None and inv.pipe_from == feeding.name and feeding.statement == inv.statement
                 and feeding.name in ("curl", "wget") and to_stdout(feeding)):
             url, why = download_url(feeding)
