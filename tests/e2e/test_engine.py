@@ -375,6 +375,8 @@ def test_unreachable_engine_is_one_line(engine: DockerEngine, tmp_path: Path) ->
     with pytest.raises(EngineUnavailable) as info:
         dead.ping()
     assert "\n" not in str(info.value) and "no Docker engine reachable" in str(info.value)
+    # issue 17 item 15: what a pip user can do, not a script only the repository has
+    assert "DOCKER_HOST" in str(info.value) and "scripts/" not in str(info.value)
     with pytest.raises(EngineUnavailable):
         DockerEngine.from_env({"DOCKOPT_DOCKER_CLI": str(tmp_path / "nope"), "PATH": ""}, check=False)
 
