@@ -403,10 +403,10 @@ def test_bash_as_sh_missing_script_is_a_gap_to_fill() -> None:
 
 
 def test_a_gap_fill_that_makes_the_original_fail_proves_nothing() -> None:
-    """Filling the gap `./tool/run.sh` creates /tool, so the original's `mkdir /tool` then fails
-    and both sides would stop there, before the RUNs the fix merged: unprovable, not proven."""
-    original = "FROM debian\nRUN ./tool/run.sh\nRUN mkdir /tool\nRUN echo a > /a\nRUN echo b > /b\n"
-    fixed = "FROM debian\nRUN ./tool/run.sh\nRUN mkdir /tool\nRUN echo a > /a && echo b > /b\n"
+    """Filling the gap `./tool/run.sh` creates /tool, so the original's `[ ! -e /tool ]` then
+    fails and both sides would stop there, before the RUNs the fix merged: unprovable."""
+    original = "FROM debian\nRUN ./tool/run.sh\nRUN [ ! -e /tool ]\nRUN echo a > /a\nRUN echo b > /b\n"
+    fixed = "FROM debian\nRUN ./tool/run.sh\nRUN [ ! -e /tool ]\nRUN echo a > /a && echo b > /b\n"
     verdict = prove(original, fixed)
     assert not verdict.proven, str(verdict)
 
@@ -417,3 +417,37 @@ def test_a_fill_made_failure_after_every_changed_instruction_still_proves() -> N
     fixed = "FROM debian\nRUN ./tool/run.sh\nRUN echo a > /a && echo b > /b\nRUN mkdir /tool\n"
     if unavailable() is None:
         assert prove(original, fixed).proven
+
+
+@needs_sandbox
+@pytest.mark.parametrize("original", [
+    # a download unpacked into a directory the build makes (erlang's $ERL_TOP, kismet, chinadns):
+    # the relative commands the scripts name are in it, as in every directory the harness makes
+    "FROM debian\nRUN mkdir -vp /usr/src/otp && tar -xzf otp.tgz -C /usr/src/otp && cd /usr/src/otp && "
+    "./otp_build autoconf\nRUN make\n",
+    "FROM debian\nRUN mkdir chinadns && cd chinadns && tar xzf c.tgz --strip 1 && ./configure\nRUN make\n",
+    # the gap /tmp/g/gradlew is filled, which makes /tmp/g before the build's own `mkdir /tmp/g`
+    # (aws-codebuild's gradle wrappers): that first mkdir still succeeds
+    "FROM debian\nRUN mkdir /tmp/g && gradle -p /tmp/g wrapper && /tmp/g/gradlew init && cd /tmp/g\nRUN make\n",
+])
+def test_directories_the_build_makes_hold_its_downloads(original: str) -> None:
+    wrong = original.replace("\nRUN make", " && make")
+    check(original, wrong, "disproven", ("make",))
+    check(original, wrong.replace("RUN ", "RUN (", 1).replace(" && make", ") && make"), "proven")
+
+
+@needs_sandbox
+def test_a_filled_directory_is_made_once() -> None:
+    """Only the first mkdir of a directory a fill made succeeds: a second one fails as it would
+    in the real build (the claim is per root, so it holds across RUNs)."""
+    from tests.trace.build import layout
+    from tests.trace.run import execute
+    from tests.trace.sandbox import Layout
+    text = "FROM debian\nRUN mkdir /tmp/g && /tmp/g/gradlew\nRUN mkdir /tmp/g || echo again > /again\n"
+    built = plan(text)
+    initial, relative = layout(built)
+    initial = Layout(initial.names, initial.paths | {"/tmp/g/gradlew"}, initial.dirs, initial.files, initial.relative)
+    outcome, _ = execute(built, initial, relative, "dash", snapshot=True)
+    assert [(e.args, e.status) for e in outcome.events if e.path.endswith("mkdir")] == [(("/tmp/g",), 0),
+                                                                                        (("/tmp/g",), 1)]
+    assert outcome.result == ("ok",) and any(path.endswith("again") for path, _ in outcome.files[0])

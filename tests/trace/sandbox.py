@@ -273,6 +273,7 @@ def new_root(layout: Layout, shell: str) -> Path:
     for fd, name in enumerate(("stdin", "stdout", "stderr")):
         os.symlink(f"/proc/self/fd/{fd}", root / "dev" / name)
     os.symlink("/proc/self/fd", root / "dev/fd")
+    before = _directories(root)
     for directory in sorted(layout.dirs):
         try:
             (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
@@ -295,7 +296,21 @@ def new_root(layout: Layout, shell: str) -> Path:
                 target.touch()
             except OSError:
                 pass
+    # The directories made here for the layout (a fill's ``cd`` target, a stubbed file's
+    # parents): the build's own first ``mkdir`` of one succeeds (stub.c, claim_filled).
+    filled = sorted(_directories(root) - before)
+    (root / ".trace/filled").write_text("".join(f"{path}\n" for path in filled))
     return root
+
+
+def _directories(root: Path) -> set[str]:
+    """Every directory under the root, as an absolute path inside it (/.trace and /proc left out)."""
+    found: set[str] = set()
+    for directory, dirs, _ in os.walk(root):
+        if directory == str(root):
+            dirs[:] = [d for d in dirs if d not in (".trace", "proc", "dev")]
+        found.update("/" + os.path.relpath(os.path.join(directory, d), root) for d in dirs)
+    return found
 
 
 def copy_root(source: Path) -> Path:

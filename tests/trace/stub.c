@@ -40,6 +40,7 @@ extern char **environ;
 #define PACKAGES "/.trace/packages"
 #define GROUPS "/.trace/groups/"
 #define RELATIVE "/.trace/relative"
+#define FILLED "/.trace/filled"
 #define LISTS "/var/lib/apt/lists"
 #define LOG_LIMIT (4L << 20)
 
@@ -193,6 +194,55 @@ static void mkdirs(const char *path) {
     free(copy);
 }
 
+static void place_relative(const char *dir);
+
+/* The directories the harness made before the build to fill gaps of the stub world
+ * (/.trace/filled, one a line, written by sandbox.new_root: a ``cd`` target, the parent of a
+ * stubbed ``/tmp/gradle-X/gradlew``) stand for what the build itself creates there.  The
+ * first ``mkdir`` without -p of one therefore succeeds, as the build's own mkdir would; the
+ * directory is then claimed (taken off the list), so a second mkdir fails as it really would.
+ * Matched by inode: ``mkdir chinadns`` in / and ``/chinadns`` are the same directory. */
+static int claim_filled(const char *dir) {
+    struct stat want, st;
+    if (stat(dir, &want) != 0 || !S_ISDIR(want.st_mode)) return 0;
+    size_t len;
+    char *list = slurp(FILLED, &len);
+    if (!list) return 0;
+    buf rest = {0};
+    int found = 0;
+    for (char *line = list; *line;) {
+        char *end = strchr(line, '\n');
+        size_t llen = end ? (size_t)(end - line) : strlen(line);
+        char path[4096];
+        int same = 0;
+        if (!found && llen < sizeof path) {
+            memcpy(path, line, llen);
+            path[llen] = 0;
+            same = stat(path, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino;
+        }
+        if (same) found = 1;
+        else put(&rest, line, llen + (end ? 1 : 0));
+        line += llen + (end ? 1 : 0);
+    }
+    if (found) {
+        int fd = open(FILLED, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd >= 0) { if (rest.len && write(fd, rest.data, rest.len) < 0) {} close(fd); }
+    }
+    free(rest.data);
+    free(list);
+    return found;
+}
+
+/* A directory a build makes is where its downloads unpack (``mkdir -p $ERL_TOP && tar -C
+ * $ERL_TOP ... && cd $ERL_TOP && ./otp_build``): it gets the relative commands the scripts
+ * name, as every directory the harness makes does.  Not the apt lists (a stub there would
+ * count as package lists). */
+static void made_directory(const char *dir) {
+    char real[4096];
+    if (realpath(dir, real) && strncmp(real, LISTS, strlen(LISTS)) == 0) return;
+    place_relative(dir);
+}
+
 static int cmd_mkdir(int n, char **args) {
     int parents = 0, operands = 0, status = 0;
     for (int i = 0; i < n; i++) {
@@ -210,11 +260,20 @@ static int cmd_mkdir(int n, char **args) {
             }
             continue;
         }
-        if (parents) { mkdirs(a); continue; }
-        if (mkdir(a, 0755) != 0) {
-            fprintf(stderr, "mkdir: cannot create directory '%s': %s\n", a, strerror(errno));
-            status = 1;
+        if (parents) {
+            struct stat st;
+            int existed = stat(a, &st) == 0;
+            mkdirs(a);
+            if (!existed) made_directory(a);
+            continue;
         }
+        int error = mkdir(a, 0755) == 0 ? 0 : errno;
+        if (!error || (error == EEXIST && claim_filled(a))) {
+            made_directory(a);
+            continue;
+        }
+        fprintf(stderr, "mkdir: cannot create directory '%s': %s\n", a, strerror(error));
+        status = 1;
     }
     return status;
 }

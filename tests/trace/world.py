@@ -4,7 +4,11 @@ Every external command is a stub that records its invocation and does nothing, e
 small, explicit model (the mechanism is in ``stub.c``):
 
 - ``mkdir`` creates directories (``-p`` too), so a later ``cd`` into them works and a leaked
-  ``cd`` shows up in the recorded working directories;
+  ``cd`` shows up in the recorded working directories; a directory it creates holds a stub
+  for each relative command the scripts name (``./configure``, ``./otp_build``: what a
+  download unpacked there has), and its first ``mkdir`` of a directory the harness made to
+  fill a gap (``/tmp/gradle-X`` for a stubbed ``/tmp/gradle-X/gradlew``) succeeds, as the
+  build's own would — a second one fails;
 - the apt package lists start populated (a base image that has them; official Debian images
   do not, but a file whose install steps rely on a base with lists should still run to the
   end in the harness): ``apt-get update`` fills them, ``rm`` under /var/lib/apt/lists really
