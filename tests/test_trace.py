@@ -451,3 +451,31 @@ def test_a_filled_directory_is_made_once() -> None:
     assert [(e.args, e.status) for e in outcome.events if e.path.endswith("mkdir")] == [(("/tmp/g",), 0),
                                                                                         (("/tmp/g",), 1)]
     assert outcome.result == ("ok",) and any(path.endswith("again") for path, _ in outcome.files[0])
+
+
+@needs_sandbox
+@pytest.mark.parametrize("original", [
+    # a redirect into a directory the unpacked sources have, after a cd only xtrace shows
+    # (docker-library postgres alpine): the directory is made where the shell was
+    "FROM alpine\nRUN set -eux && mkdir -p /usr/src/pg && tar -xf pg.tgz -C /usr/src/pg && apk add gcc && "
+    "cd /usr/src/pg && awk 1 src/include/m.h > src/include/m.h.new\nRUN make\n",
+    # a script COPYed from a build context the corpus lacks, run by /bin/bash (vscode-dev-containers)
+    "FROM debian\nRUN /bin/bash /tmp/library-scripts/common-debian.sh true vscode && cd /tmp/library-scripts\nRUN make\n",
+    # a positive file test on what an install makes, and `command -v` of what it installs
+    "FROM debian\nRUN set -eux && cmake --install . && [ -s /usr/local/bin/idle3 ] && tini=\"$(command -v tini)\" && "
+    "cd /usr/local\nRUN make\n",
+])
+def test_what_a_real_build_would_have_is_filled(original: str) -> None:
+    wrong = original.replace("\nRUN make", " && make")
+    check(original, wrong, "disproven", ("make",))
+    check(original, wrong.replace("RUN ", "RUN (", 1).replace(" && make", ") && make"), "proven")
+
+
+@needs_sandbox
+def test_a_negative_file_test_is_not_filled() -> None:
+    """Only a positive test is filled (a file can be added, never taken away): `[ ! -e X ]`
+    that then fails stops the filled world's build in the changed RUN: unprovable."""
+    original = ("FROM debian\nRUN set -eux; make install; [ -s /usr/local/bin/idle3 ]; [ ! -e /usr/local/bin/ ]\n"
+                "RUN echo a > /a\n")
+    verdict = prove(original, original.replace("\nRUN echo", " && echo"))
+    assert verdict.status == "unprovable" and verdict.category == "gap: fill made the build fail", verdict

@@ -82,6 +82,7 @@ class Outcome:
     stop_index: int = -1  # the stopping RUN's position in its document
     gap: str = ""  # the stop is a gap of the stub world
     gap_cwd: str = ""  # where the shell probably was then (the last invocation's directory)
+    gap_cwds: tuple[str, ...] = ()  # every candidate for that, most likely first (see _shell_dirs)
     problem: str = ""  # timeout / trace overflow: nothing can be concluded
     files: dict[int, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
@@ -95,17 +96,40 @@ def _command(path: str, args: tuple[str, ...]) -> str:
 
 # What a shell prints when the stub world lacks something the real image would have.
 _GAP = re.compile(r"not found|No such file or directory|can't cd|can't open|cannot open|Not a directory"
-                  r"|Is a directory|Permission denied|No such file")
+                  r"|Is a directory|Permission denied|No such file|Directory nonexistent")
+# The xtrace (``set -x``) line of the step that stopped the build, when that step is a test the
+# real image would pass: a positive file test on a file an install would have made
+# (``[ -s /usr/local/bin/idle3 ]`` after ``make install``), or ``command -v`` of a command it
+# would have installed. dash prints ``+ [ -s X ]``, bash ``+ '[' -s X ']'``.
+_XTRACE_FILE_TEST = re.compile(r"^\++ (?:\[|'\['|test) -([efsxrd]) ([^\s'\"$*?]+)(?: \]| '\]')?$")
+_XTRACE_COMMAND_V = re.compile(r"^\++ command -v ([A-Za-z_][\w.+-]*)$")
+_XTRACE_CD = re.compile(r"^\++ cd ([^\s'\"$*?]+)$")
 # Names a bash-ism in a /bin/sh script runs under dash: genuinely missing there too.
 _DASH_LACKS = re.compile(r"\b(\[\[|source|declare|typeset|let|shopt|pushd|popd|local|function|mapfile|readarray)"
                          r": not found")
 
 
 def _gap(stderr: str) -> str:
-    for line in reversed(stderr.strip().splitlines()):
+    lines = stderr.strip().splitlines()
+    if lines and (_XTRACE_FILE_TEST.match(lines[-1].strip()) or _XTRACE_COMMAND_V.match(lines[-1].strip())):
+        return lines[-1].strip()
+    for line in reversed(lines):
         if _GAP.search(line) and not _DASH_LACKS.search(line):
             return line.strip()
     return ""
+
+
+def _shell_dirs(stderr: str, start: str, last_invocation: str) -> tuple[str, ...]:
+    """Where the shell probably was when it stopped, for a relative path in a gap: the last
+    ``cd`` its xtrace shows (a builtin, so no invocation records it: ``cd /usr/src/postgresql;
+    awk ... > src/include/x.new``), then the last invocation's directory."""
+    here, seen = start, False
+    for line in stderr.splitlines():
+        match = _XTRACE_CD.match(line.strip())
+        if match:
+            here, seen = posixpath.normpath(posixpath.join(here, match.group(1))), True
+    candidates = (here, last_invocation) if seen else (last_invocation,)
+    return tuple(dict.fromkeys(candidates))
 
 
 # A gap's missing path, from dash's and bash's messages: (is a directory, path).
@@ -119,8 +143,12 @@ _MISSING = (
     # the stub's mkdir without -p under a directory the real image has (useradd -m made it):
     # its parent is created ("cannot create" below)
     (False, re.compile(r"^mkdir: cannot create directory '(.+)': No such file or directory$")),
-    # bash as sh reading a script file that is missing (``sh /opt/tool/install.sh``)
-    (False, re.compile(r"^(?:sh|bash|dash): (/[^:]+): No such file or directory$")),
+    # bash as sh reading a script file that is missing (``sh /opt/tool/install.sh``, or
+    # ``/bin/bash /tmp/library-scripts/common-debian.sh``: a script COPYed from a build
+    # context the corpus lacks)
+    (False, re.compile(r"^(?:/[\w/]*/)?(?:sh|bash|dash): (/[^:]+): No such file or directory$")),
+    # the xtrace line of a failed positive file test (``[ -s /usr/local/bin/idle3 ]``)
+    (False, _XTRACE_FILE_TEST),
 )
 
 
@@ -129,27 +157,47 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
     stub file for a missing command, sourced script or redirect target), or None when the gap
     names nothing to create or was filled already. Both sides then start from the same,
     richer world: a directory a tarball would have made (``cd git-2.43.2``), a ``./configure``
-    from an archive, a sourced ``/etc/apache2/envvars``. Relative paths are taken from the
-    directory of the last invocation before the stop, where the shell most likely was."""
+    from an archive, a sourced ``/etc/apache2/envvars``, a script COPYed from a build context
+    the corpus lacks, the directory a redirect writes into, a file a positive test under
+    ``set -x`` wants (``[ -s /usr/local/bin/idle3 ]``), a command ``command -v`` looks for.
+    Relative paths are taken from where the shell most likely was (``_shell_dirs``: the last
+    ``cd`` its xtrace shows, else the last invocation's directory), the first such place not
+    filled yet. Filling never decides a verdict by itself: both sides run in the same world,
+    and ``prove`` refuses a filled world whose original then stops in the changed steps."""
+    command_v = _XTRACE_COMMAND_V.match(outcome.gap)
+    if command_v:
+        name = command_v.group(1)
+        return None if name in initial.names else replace(initial, names=initial.names | {name})
     for is_dir, pattern in _MISSING:
         match = pattern.search(outcome.gap)
         if not match:
             continue
-        written = match.group(1).strip()
+        if pattern is _XTRACE_FILE_TEST:
+            is_dir, written = match.group(1) == "d", match.group(2)
+        else:
+            written = match.group(1).strip()
         if written.startswith(("cannot create ", ".: ")):
             written = written.split(" ", 2)[-1]
         if not written or "$" in written or any(c in written for c in "*?[\n"):
             return None
-        if is_dir:
-            path = posixpath.normpath(posixpath.join(outcome.gap_cwd, written))
-            return None if path in initial.dirs else replace(initial, dirs=initial.dirs | {path})
-        if "/" not in written:
+        if not is_dir and "/" not in written and pattern is not _XTRACE_FILE_TEST:
             return None if written in initial.names else replace(initial, names=initial.names | {written})
-        path = posixpath.normpath(posixpath.join(outcome.gap_cwd, written))
-        if "cannot create" in outcome.gap:
-            parent = posixpath.dirname(path)
-            return None if parent in initial.dirs else replace(initial, dirs=initial.dirs | {parent})
-        return None if path in initial.paths else replace(initial, paths=initial.paths | {path})
+        # A relative path: the first candidate directory not filled yet (a wrong guess only
+        # leaves the gap open: the proof stays unprovable, never wrong).
+        for cwd in outcome.gap_cwds or (outcome.gap_cwd,):
+            path = posixpath.normpath(posixpath.join(cwd, written))
+            if is_dir:
+                if path not in initial.dirs:
+                    return replace(initial, dirs=initial.dirs | {path})
+            elif "Directory nonexistent" in outcome.gap or "cannot create" in outcome.gap:
+                parent = posixpath.dirname(path)
+                if parent not in initial.dirs:
+                    return replace(initial, dirs=initial.dirs | {parent})
+            elif path not in initial.paths:
+                return replace(initial, paths=initial.paths | {path})
+            if written.startswith("/"):
+                break
+        return None
     return None
 
 
@@ -385,4 +433,5 @@ def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, p
     outcome.stop_index = step.index
     outcome.gap = _gap(result.stderr)
     outcome.gap_cwd = result.records[-1].cwd if result.records else step.cwd
+    outcome.gap_cwds = _shell_dirs(result.stderr, step.cwd, outcome.gap_cwd)
     return True

@@ -388,4 +388,4 @@ def run(root: Path, argv: list[str], env: dict[str, str], cwd: str, *, fail: byt
     data = (trace / "log").read_bytes()
     overflow = len(data) > 4 << 20
     records = parse_log(data[: data.rfind(b"\n") + 1]) if data else []
-    return RunResult(status, tuple(records), stderr.decode("utf-8", "replace")[-2000:], timed_out, overflow)
+    return RunResult(status, tuple(records), stderr.decode("utf-8", "replace")[-20000:], timed_out, overflow)
