@@ -479,3 +479,24 @@ def test_a_negative_file_test_is_not_filled() -> None:
                 "RUN echo a > /a\n")
     verdict = prove(original, original.replace("\nRUN echo", " && echo"))
     assert verdict.status == "unprovable" and verdict.category == "gap: fill made the build fail", verdict
+
+
+@needs_sandbox
+def test_a_sourced_stand_in_sets_what_the_script_reads() -> None:
+    """php apache: `. "$APACHE_ENVVARS"` (a file apt installs), then `set -u` reads its
+    variables: the stand-in file assigns them, so the build runs on and a leaked cd is caught."""
+    original = ("FROM debian\nENV E=/etc/apache2/envvars\nRUN set -eux && apt-get install -y apache2 && . \"$E\" && "
+                "mkdir -p \"$APACHE_RUN_DIR\" && chown \"$APACHE_RUN_USER\" \"$APACHE_RUN_DIR\" && cd \"$APACHE_RUN_DIR\""
+                "\nRUN make\n")
+    wrong = original.replace("\nRUN make", " && make")
+    check(original, wrong, "disproven", ("make",))
+    check(original, wrong.replace("RUN set", "RUN (set").replace(" && make", ") && make"), "proven")
+
+
+def test_an_unset_variable_without_a_sourced_stand_in_is_not_filled() -> None:
+    from tests.trace.run import Outcome, fill_gap
+    from tests.trace.sandbox import Layout
+    gap = "/bin/sh: 1: APACHE_RUN_DIR: parameter not set"
+    assert fill_gap(Outcome(gap=gap, gap_cwd="/"), Layout(paths=frozenset({"/usr/local/bin/tool"}))) is None
+    filled = fill_gap(Outcome(gap=gap, gap_cwd="/"), Layout(files=frozenset({"/etc/apache2/envvars"})))
+    assert filled is not None and filled.variables == {"APACHE_RUN_DIR"}

@@ -96,7 +96,10 @@ def _command(path: str, args: tuple[str, ...]) -> str:
 
 # What a shell prints when the stub world lacks something the real image would have.
 _GAP = re.compile(r"not found|No such file or directory|can't cd|can't open|cannot open|Not a directory"
-                  r"|Is a directory|Permission denied|No such file|Directory nonexistent")
+                  r"|Is a directory|Permission denied|No such file|Directory nonexistent"
+                  r"|parameter not set|unbound variable")
+# ``set -u`` reading a variable nothing set (dash, bash): a sourced stand-in file should set it.
+_UNSET = re.compile(r": ([A-Za-z_]\w*): (?:parameter not set|unbound variable)$")
 # The xtrace (``set -x``) line of the step that stopped the build, when that step is a test the
 # real image would pass: a positive file test on a file an install would have made
 # (``[ -s /usr/local/bin/idle3 ]`` after ``make install``), or ``command -v`` of a command it
@@ -164,6 +167,12 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
     ``cd`` its xtrace shows, else the last invocation's directory), the first such place not
     filled yet. Filling never decides a verdict by itself: both sides run in the same world,
     and ``prove`` refuses a filled world whose original then stops in the changed steps."""
+    unset = _UNSET.search(outcome.gap)
+    if unset:
+        name = unset.group(1)
+        if name in initial.variables or not initial.files:
+            return None
+        return replace(initial, variables=initial.variables | {name})
     command_v = _XTRACE_COMMAND_V.match(outcome.gap)
     if command_v:
         name = command_v.group(1)
@@ -193,6 +202,9 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
                 parent = posixpath.dirname(path)
                 if parent not in initial.dirs:
                     return replace(initial, dirs=initial.dirs | {parent})
+            elif "cannot open" in outcome.gap:  # dash reading a missing file: ``. /etc/x``, ``sh x``
+                if path not in initial.files:
+                    return replace(initial, files=initial.files | {path})
             elif path not in initial.paths:
                 return replace(initial, paths=initial.paths | {path})
             if written.startswith("/"):

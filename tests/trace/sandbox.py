@@ -218,6 +218,9 @@ class Layout:
     dirs: frozenset[str] = frozenset()  # directories the scripts cd into and nothing creates
     files: frozenset[str] = frozenset()  # files the scripts source (``. /etc/x``)
     relative: frozenset[str] = frozenset()  # relative command paths (./configure): a stub in each of dirs
+    # variables a sourced file the harness stands in for would set (``. "$APACHE_ENVVARS"``,
+    # then ``set -u`` reads $APACHE_LOCK_DIR): each of ``files`` assigns them a value
+    variables: frozenset[str] = frozenset()
 
 
 REAL_PROGRAMS = frozenset({"sh", "bash", "dash", "ash"})
@@ -296,11 +299,27 @@ def new_root(layout: Layout, shell: str) -> Path:
                 target.touch()
             except OSError:
                 pass
+    if layout.variables:
+        _assign(root, layout.files, layout.variables)
     # The directories made here for the layout (a fill's ``cd`` target, a stubbed file's
     # parents): the build's own first ``mkdir`` of one succeeds (stub.c, claim_filled).
     filled = sorted(_directories(root) - before)
     (root / ".trace/filled").write_text("".join(f"{path}\n" for path in filled))
     return root
+
+
+def _assign(root: Path, files: frozenset[str], variables: frozenset[str]) -> None:
+    """Append to each stand-in for a sourced file a default for each variable (``${NAME=...}``
+    keeps a value already set)."""
+    lines = "".join(f': "${{{name}=/filled/{name}}}"\n' for name in sorted(variables)).encode()
+    for path in sorted(files):
+        target = root / path.lstrip("/")
+        try:
+            if target.is_file() and not target.is_symlink() and target.stat().st_ino not in store().inodes:
+                with open(target, "ab") as handle:
+                    handle.write(lines)
+        except OSError:
+            continue
 
 
 def _directories(root: Path) -> set[str]:
