@@ -500,3 +500,15 @@ def test_an_unset_variable_without_a_sourced_stand_in_is_not_filled() -> None:
     assert fill_gap(Outcome(gap=gap, gap_cwd="/"), Layout(paths=frozenset({"/usr/local/bin/tool"}))) is None
     filled = fill_gap(Outcome(gap=gap, gap_cwd="/"), Layout(files=frozenset({"/etc/apache2/envvars"})))
     assert filled is not None and filled.variables == {"APACHE_RUN_DIR"}
+
+
+@needs_sandbox
+def test_busybox_sh_runs_as_a_posix_shell() -> None:
+    """kaniko: `RUN ["busybox", "sh", "-c", "..."]` in a scratch stage (the whole file was
+    unprovable: 'runs busybox'); busybox's ash is a POSIX shell like an image's /bin/sh."""
+    original = ('FROM busybox:musl AS bb\nFROM scratch\nRUN ["busybox", "sh", "-c", "mkdir -p /kaniko && cd /kaniko"]\n'
+                'RUN make\nRUN make install\n')
+    check(original, original.replace("RUN make\nRUN make install", "RUN make && make install"), "proven")
+    check(original, original.replace("RUN make\nRUN make install", "RUN make install && make"), "disproven")
+    # the script really runs: what it does is compared
+    check(original, original.replace("cd /kaniko", "cd /kaniko && touch x"), "disproven")

@@ -81,6 +81,13 @@ UNAVAILABLE_SHELLS = {"zsh", "ksh", "mksh", "busybox", "fish", "csh", "tcsh"}
 def _shell_argv(argv: list[str]) -> list[str]:
     """The shell the builder would start, mapped to the harness's (or Unprovable)."""
     name = posixpath.basename(argv[0]).lower()
+    if name == "busybox" and len(argv) > 1 and posixpath.basename(argv[1]) in ("sh", "ash"):
+        # ``busybox sh -c ...`` (kaniko's scratch stages): busybox's ash is a POSIX shell, which
+        # dash and bash stand in for as they do for an image's /bin/sh; another applet
+        # (``busybox mkdir``) is a command like any other, a stub.
+        return ["/bin/sh", *argv[2:]]
+    if name == "busybox":
+        return argv
     if name in NON_POSIX:
         raise Unprovable(f"runs {argv[0]} (not a POSIX shell)")
     if name in UNAVAILABLE_SHELLS:
