@@ -512,3 +512,17 @@ def test_busybox_sh_runs_as_a_posix_shell() -> None:
     check(original, original.replace("RUN make\nRUN make install", "RUN make install && make"), "disproven")
     # the script really runs: what it does is compared
     check(original, original.replace("cd /kaniko", "cd /kaniko && touch x"), "disproven")
+
+
+@needs_sandbox
+def test_add_apt_repository_updates_the_lists() -> None:
+    """aws-codebuild ubuntu 5.0: `apt-add-repository -y ...` then `apt-get install firefox`
+    after an earlier RUN emptied the lists: Ubuntu's add-apt-repository updates them (unless
+    -n), so the install works and the filled world's build reaches the merged RUNs."""
+    original = ("FROM ubuntu\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+                "RUN tar zxf git.tgz && cd git-2.43.2 && make\n"
+                "RUN set -ex && apt-add-repository -y ppa:x && apt-get install -y firefox\nRUN echo a > /a\nRUN echo b > /b\n")
+    fixed = original.replace("\nRUN echo b", " && echo b")
+    check(original, fixed, "proven")
+    verdict = prove(original.replace("-y ppa", "-n -y ppa"), fixed.replace("-y ppa", "-n -y ppa"))
+    assert verdict.status == "unprovable" and verdict.category == "gap: fill made the build fail", verdict

@@ -367,6 +367,16 @@ static int cmd_apt(int n, char **args) {
     return status;
 }
 
+/* Ubuntu's add-apt-repository (since 18.04) updates the package lists after adding the
+ * source, unless -n/--no-update: ``apt-add-repository -y ... && apt-get install firefox``. */
+static int cmd_add_repository(int n, char **args) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(args[i], "-n") || !strcmp(args[i], "--no-update")) return 0;
+    char update[] = "update";
+    char *argv_update[] = {update, NULL};
+    return cmd_apt(1, argv_update);
+}
+
 static void group_file(char *path, size_t size, const char *group) {
     snprintf(path, size, GROUPS "%s", group);
     for (char *p = path + strlen(GROUPS); *p; p++)
@@ -510,6 +520,7 @@ static int effects(int argc, char **argv, const char *cwd) {
     char **args = argv + at + 1;
     if (!strcmp(name, "mkdir")) return cmd_mkdir(n, args);
     if (!strcmp(name, "apt-get") || !strcmp(name, "apt")) return cmd_apt(n, args);
+    if (!strcmp(name, "add-apt-repository") || !strcmp(name, "apt-add-repository")) return cmd_add_repository(n, args);
     if (!strcmp(name, "apk")) return cmd_apk(n, args);
     if (!strcmp(name, "yum") || !strcmp(name, "dnf") || !strcmp(name, "microdnf")) return cmd_yum(n, args);
     if (!strcmp(name, "rm")) return cmd_rm(n, args, cwd);

@@ -11,7 +11,8 @@ small, explicit model (the mechanism is in ``stub.c``):
   build's own would — a second one fails;
 - the apt package lists start populated (a base image that has them; official Debian images
   do not, but a file whose install steps rely on a base with lists should still run to the
-  end in the harness): ``apt-get update`` fills them, ``rm`` under /var/lib/apt/lists really
+  end in the harness): ``apt-get update`` fills them (so does ``add-apt-repository``
+  without ``-n``, as Ubuntu's does since 18.04), ``rm`` under /var/lib/apt/lists really
   deletes, and ``apt-get install PKG`` fails with 100 ("Unable to locate package") when they
   are empty. That is how a cache cleanup placed before a later reader is caught;
 - package add/remove (apt-get/apk/yum/dnf) creates/deletes the binaries of the toolchain
