@@ -526,3 +526,16 @@ def test_add_apt_repository_updates_the_lists() -> None:
     check(original, fixed, "proven")
     verdict = prove(original.replace("-y ppa", "-n -y ppa"), fixed.replace("-y ppa", "-n -y ppa"))
     assert verdict.status == "unprovable" and verdict.category == "gap: fill made the build fail", verdict
+
+
+@needs_sandbox
+@pytest.mark.parametrize("original", [
+    # kaniko benchmark_fs: the image's bash lives in /usr/local/bin
+    'FROM bash:5\nSHELL ["/usr/local/bin/bash", "-c"]\nRUN mkdir -p /w && cd /w\nRUN make\n',
+    # tianon docker-master: `tini="$(command -v tini-static)"` under set -e (xtrace ends in `+ tini=`)
+    'FROM debian\nRUN set -eux && apt-get install -y tini && tini="$(command -v tini-static)" && cd /usr/local\nRUN make\n',
+])
+def test_shells_and_lookups_of_real_images_run(original: str) -> None:
+    wrong = original.replace("\nRUN make", " && make")
+    check(original, wrong, "disproven", ("make",))
+    check(original, wrong.replace("RUN ", "RUN (", 1).replace(" && make", ") && make"), "proven")

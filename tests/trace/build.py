@@ -93,7 +93,10 @@ def _shell_argv(argv: list[str]) -> list[str]:
     if name in UNAVAILABLE_SHELLS:
         raise Unprovable(f"runs {argv[0]}, which the harness does not have")
     if name in POSIX_SHELL_NAMES:
-        mapped = argv[0] if argv[0].startswith("/") and name != "ash" else POSIX_SHELL_NAMES[name]
+        # An absolute path where the root has the shell (/bin, /usr/bin) is kept; elsewhere
+        # (kaniko's SHELL ["/usr/local/bin/bash", "-c"]) it is the same shell at the usual place.
+        where = posixpath.dirname(argv[0])
+        mapped = argv[0] if where in ("/bin", "/usr/bin") and name != "ash" else POSIX_SHELL_NAMES[name]
         return [mapped, *argv[1:]]
     return argv
 

@@ -116,6 +116,9 @@ def _gap(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     if lines and (_XTRACE_FILE_TEST.match(lines[-1].strip()) or _XTRACE_COMMAND_V.match(lines[-1].strip())):
         return lines[-1].strip()
+    # ``tini="$(command -v tini-static)"`` under set -e: the assignment's xtrace comes last
+    if len(lines) > 1 and re.match(r"^\++ \w+=$", lines[-1].strip()) and _XTRACE_COMMAND_V.match(lines[-2].strip()):
+        return lines[-2].strip()
     for line in reversed(lines):
         if _GAP.search(line) and not _DASH_LACKS.search(line):
             return line.strip()
