@@ -539,3 +539,23 @@ def test_shells_and_lookups_of_real_images_run(original: str) -> None:
     wrong = original.replace("\nRUN make", " && make")
     check(original, wrong, "disproven", ("make",))
     check(original, wrong.replace("RUN ", "RUN (", 1).replace(" && make", ") && make"), "proven")
+
+
+PYTHON_LINKS = ("FROM debian\nRUN set -eux; ./configure; make install\n"
+                "RUN set -eux; \\\n\tfor src in idle3 pip3 python3; do \\\n\t\tdst=\"$(echo \"$src\" | tr -d 3)\"; \\\n"
+                "\t\t[ -s \"/usr/local/bin/$src\" ]; \\\n\t\t[ ! -e \"/usr/local/bin/$dst\" ]; \\\n"
+                "\t\tln -svT \"$src\" \"/usr/local/bin/$dst\"; \\\n\tdone\n")
+
+
+@needs_sandbox
+def test_tr_filters_as_the_real_one_does() -> None:
+    """docker-library python: `dst="$(echo "$src" | tr -d 3)"` names the link; a silent tr
+    made dst empty and `[ ! -e /usr/local/bin/ ]` stopped the merged RUN (unprovable)."""
+    fixed = PYTHON_LINKS.replace("make install\nRUN set -eux; \\", "make install; \\")
+    check(PYTHON_LINKS, fixed, "proven")
+    # the computed name is compared: a different one is found
+    check("FROM debian\nENV V=idle3\nRUN dst=\"$(echo \"$V\" | tr -d 3)\" && mkdir \"/opt/$dst\"\n",
+          "FROM debian\nENV V=idle4\nRUN dst=\"$(echo \"$V\" | tr -d 3)\" && mkdir \"/opt/$dst\"\n", "disproven",
+          ("idle4",))
+    check("FROM debian\nRUN v=\"$(echo ab-c | tr a-z A-Z)\" && mkdir \"/$v\"\n",
+          "FROM debian\nRUN v=\"$(echo ab-c | tr a-z A-Z)\" && mkdir /AB-C\n", "proven")

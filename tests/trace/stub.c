@@ -16,7 +16,8 @@
  * cwd, umask, stdin pipe inode, stdout pipe inode, pid, parent pid, envc, NAME=VALUE...,
  * async root pid, ancestor pipe count, ancestor pipe inodes... (see ancestry() below).
  * The policy (which flags are cache flags, which packages own which binaries) is written by
- * the Python side; this file is only the mechanism.  It must stay free of output on stdout.
+ * the Python side; this file is only the mechanism.  It must stay free of output on stdout,
+ * except ``tr`` (below): a pure filter whose output a script uses as a name.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -367,6 +368,63 @@ static int cmd_apt(int n, char **args) {
     return status;
 }
 
+/* A ``tr`` SET: ranges (a-z) and the escapes \\n \\t \\\\ expanded; 0 when it uses what this
+ * small model does not know (character classes, equivalence classes, repeats). */
+static int tr_set(const char *spec, char *out, size_t cap) {
+    size_t k = 0;
+    for (const char *c = spec; *c; c++) {
+        if (*c == '[') return 0;
+        int ch = (unsigned char)*c;
+        if (*c == '\\' && c[1]) {
+            c++;
+            ch = *c == 'n' ? '\n' : *c == 't' ? '\t' : (unsigned char)*c;
+        }
+        if (c[1] == '-' && c[2]) {
+            int last = (unsigned char)c[2];
+            if (last < ch) return 0;
+            for (int x = ch; x <= last; x++) { if (k + 1 >= cap) return 0; out[k++] = (char)x; }
+            c += 2;
+            continue;
+        }
+        if (k + 1 >= cap) return 0;
+        out[k++] = (char)ch;
+    }
+    out[k] = 0;
+    return 1;
+}
+
+/* ``tr -d SET`` and ``tr SET1 SET2`` filter stdin to stdout as the real one does, so a name
+ * a script computes with it is right (docker-library python: ``dst="$(echo "$src" | tr -d 3)"``
+ * then ``ln -svT "$src" "/usr/local/bin/$dst"``); other forms stay silent stubs. */
+static int cmd_tr(int n, char **args) {
+    char from[1024], to[1024];
+    int delete = n == 2 && !strcmp(args[0], "-d");
+    if (!(delete ? tr_set(args[1], from, sizeof from)
+                 : n == 2 && args[0][0] != '-' && tr_set(args[0], from, sizeof from) && tr_set(args[1], to, sizeof to)))
+        return 0;
+    size_t nfrom = strlen(from), nto = delete ? 0 : strlen(to);
+    if (!delete && !nto) return 0;
+    unsigned char map[256];
+    int drop[256] = {0};
+    for (int i = 0; i < 256; i++) map[i] = (unsigned char)i;
+    for (size_t i = 0; i < nfrom; i++) {
+        unsigned char c = (unsigned char)from[i];
+        if (delete) drop[c] = 1;
+        else map[c] = (unsigned char)to[i < nto ? i : nto - 1];
+    }
+    char chunk[4096], outbuf[4096];
+    ssize_t got;
+    while ((got = read(0, chunk, sizeof chunk)) > 0) {
+        size_t k = 0;
+        for (ssize_t i = 0; i < got; i++) {
+            unsigned char c = (unsigned char)chunk[i];
+            if (!drop[c]) outbuf[k++] = (char)map[c];
+        }
+        if (k && write(1, outbuf, k) < 0) return 0;
+    }
+    return 0;
+}
+
 /* Ubuntu's add-apt-repository (since 18.04) updates the package lists after adding the
  * source, unless -n/--no-update: ``apt-add-repository -y ... && apt-get install firefox``. */
 static int cmd_add_repository(int n, char **args) {
@@ -524,6 +582,7 @@ static int effects(int argc, char **argv, const char *cwd) {
     if (!strcmp(name, "apk")) return cmd_apk(n, args);
     if (!strcmp(name, "yum") || !strcmp(name, "dnf") || !strcmp(name, "microdnf")) return cmd_yum(n, args);
     if (!strcmp(name, "rm")) return cmd_rm(n, args, cwd);
+    if (!strcmp(name, "tr")) return cmd_tr(n, args);
     if (!strcmp(name, "git")) return cmd_git(n, args);
     return 0;
 }

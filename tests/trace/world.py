@@ -21,7 +21,10 @@ small, explicit model (the mechanism is in ``stub.c``):
 - ``git clone URL [DIR]`` creates DIR (the clone's directory), for the ``cd`` after it, with
   a stub for each relative command the scripts name (``./autogen.sh``) in it.
 
-Everything else (tar, cp, mv, ln, chmod, curl ...) changes nothing: both sides run the same
+- ``tr -d SET`` and ``tr SET1 SET2`` (ranges and simple escapes) filter stdin to stdout, so
+  a name a script computes with them is right (``dst="$(echo "$src" | tr -d 3)"``).
+
+Everything else (tar, cp, mv, ln, chmod, curl ...) changes nothing and prints nothing: both sides run the same
 stubs, so an effect both sides share need not be modelled; an effect a fix could move
 across a reader must be.
 """
