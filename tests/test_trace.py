@@ -559,3 +559,17 @@ def test_tr_filters_as_the_real_one_does() -> None:
           ("idle4",))
     check("FROM debian\nRUN v=\"$(echo ab-c | tr a-z A-Z)\" && mkdir \"/$v\"\n",
           "FROM debian\nRUN v=\"$(echo ab-c | tr a-z A-Z)\" && mkdir /AB-C\n", "proven")
+
+
+@needs_sandbox
+def test_rm_r_removes_what_the_build_made() -> None:
+    """aws-codebuild ubuntu 3.0: `mkdir warmup && cd warmup && dotnet new && cd .. && rm -rf
+    warmup` in two RUNs: the rm really removes the directory mkdir made, so the second mkdir
+    succeeds (it failed 'File exists' and stopped the filled world's build: unprovable)."""
+    warmup = "RUN set -ex && mkdir warmup && cd warmup && dotnet new && cd .. && rm -rf warmup\n"
+    original = ("FROM debian\nRUN tar -xzf git.tgz && cd git-2.43.2 && make\n" + warmup
+                + "RUN echo a > /a\nRUN echo b > /b\n" + warmup)
+    fixed = original.replace("\nRUN echo b", " && echo b")
+    check(original, fixed, "proven")
+    # what rm removes is compared: a fix that drops the rm leaves /warmup behind
+    check(original, fixed.replace(" && rm -rf warmup\n", "\n", 1), "disproven")

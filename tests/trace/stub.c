@@ -42,6 +42,7 @@ extern char **environ;
 #define GROUPS "/.trace/groups/"
 #define RELATIVE "/.trace/relative"
 #define FILLED "/.trace/filled"
+#define MADE "/.trace/made"
 #define LISTS "/var/lib/apt/lists"
 #define LOG_LIMIT (4L << 20)
 
@@ -234,6 +235,67 @@ static int claim_filled(const char *dir) {
     return found;
 }
 
+/* ``path`` made absolute (against the working directory) with "." and ".." resolved. */
+static void absolute(const char *path, char *out, size_t cap) {
+    char joined[8200], cwd[4096];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) snprintf(joined, sizeof joined, "%s", path);
+    else snprintf(joined, sizeof joined, "%s/%s", cwd, path);
+    size_t k = 0;
+    char *save;
+    out[0] = 0;
+    for (char *part = strtok_r(joined, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(part, ".")) continue;
+        if (!strcmp(part, "..")) {
+            while (k && out[k - 1] != '/') k--;
+            if (k) k--;
+            out[k] = 0;
+            continue;
+        }
+        int w = snprintf(out + k, cap - k, "/%s", part);
+        if (w < 0 || (size_t)w >= cap - k) break;
+        k += (size_t)w;
+    }
+    if (!k) snprintf(out, cap, "/");
+}
+
+/* The directories the build's mkdir made (/.trace/made, one absolute path a line): a later
+ * ``rm -r`` of one really removes it (``mkdir warmup && ... && rm -rf warmup``, then the
+ * same again in a later RUN), so the second mkdir succeeds as it does in the real build. */
+static void remember_made(const char *dir) {
+    char path[4096];
+    absolute(dir, path, sizeof path);
+    int fd = open(MADE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    size_t len = strlen(path);
+    path[len] = '\n';
+    if (write(fd, path, len + 1) < 0) {}
+    close(fd);
+}
+
+/* Take ``path`` (absolute) off the made list; whether it was on it. */
+static int forget_made(const char *path) {
+    size_t len;
+    char *list = slurp(MADE, &len);
+    if (!list) return 0;
+    buf rest = {0};
+    int found = 0;
+    size_t plen = strlen(path);
+    for (char *line = list; *line;) {
+        char *end = strchr(line, '\n');
+        size_t llen = end ? (size_t)(end - line) : strlen(line);
+        if (llen == plen && !strncmp(line, path, plen)) found = 1;
+        else put(&rest, line, llen + (end ? 1 : 0));
+        line += llen + (end ? 1 : 0);
+    }
+    if (found) {
+        int fd = open(MADE, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd >= 0) { if (rest.len && write(fd, rest.data, rest.len) < 0) {} close(fd); }
+    }
+    free(rest.data);
+    free(list);
+    return found;
+}
+
 /* A directory a build makes is where its downloads unpack (``mkdir -p $ERL_TOP && tar -C
  * $ERL_TOP ... && cd $ERL_TOP && ./otp_build``): it gets the relative commands the scripts
  * name, as every directory the harness makes does.  Not the apt lists (a stub there would
@@ -241,6 +303,7 @@ static int claim_filled(const char *dir) {
 static void made_directory(const char *dir) {
     char real[4096];
     if (realpath(dir, real) && strncmp(real, LISTS, strlen(LISTS)) == 0) return;
+    remember_made(dir);
     place_relative(dir);
 }
 
@@ -510,9 +573,18 @@ static void remove_tree(const char *path) {
 }
 
 static int cmd_rm(int n, char **args, const char *cwd) {
-    int operands_only = 0;
+    int operands_only = 0, recursive = 0;
+    for (int i = 0; i < n; i++) {
+        if (args[i][0] != '-' || !strcmp(args[i], "--")) continue;
+        if (!strcmp(args[i], "--recursive") || (args[i][1] != '-' && strpbrk(args[i] + 1, "rR"))) recursive = 1;
+    }
     for (int i = 0; i < n; i++) {
         if (!operands_only && args[i][0] == '-') { operands_only = !strcmp(args[i], "--"); continue; }
+        if (recursive) {
+            char made[4096];
+            absolute(args[i], made, sizeof made);
+            if (forget_made(made)) { remove_tree(made); continue; }
+        }
         char path[4096];
         if (args[i][0] == '/') snprintf(path, sizeof path, "%s", args[i]);
         else snprintf(path, sizeof path, "%s/%s", cwd, args[i]);

@@ -8,7 +8,8 @@ small, explicit model (the mechanism is in ``stub.c``):
   for each relative command the scripts name (``./configure``, ``./otp_build``: what a
   download unpacked there has), and its first ``mkdir`` of a directory the harness made to
   fill a gap (``/tmp/gradle-X`` for a stubbed ``/tmp/gradle-X/gradlew``) succeeds, as the
-  build's own would — a second one fails;
+  build's own would — a second one fails; ``rm -r`` of a directory the build's mkdir made
+  removes it (``mkdir warmup && ... && rm -rf warmup``, twice);
 - the apt package lists start populated (a base image that has them; official Debian images
   do not, but a file whose install steps rely on a base with lists should still run to the
   end in the harness): ``apt-get update`` fills them (so does ``add-apt-repository``
