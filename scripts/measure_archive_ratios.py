@@ -56,6 +56,7 @@ POPULATION = (
 )
 _ORIG = re.compile(r"^'(?P<url>[^']+/(?P<name>[^/' ]+\.orig\.tar\.(?P<format>gz|xz|bz2)))' \S+ (?P<size>\d+) ")
 _CHUNK = 1 << 16
+LEFT_OUT: list[str] = []  # what the population lost, and why (recorded in the module written)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def orig_tarballs(names: tuple[str, ...]) -> list[tuple[str, str, str, int]]:
                     found.append((match["url"], match["name"], match["format"], int(match["size"])))
                     break
             else:
-                print(f"# {name}: no upstream tarball found", file=sys.stderr)
+                LEFT_OUT.append(f"{name}: no upstream tarball in the index")
         return found
 
 
@@ -149,12 +150,12 @@ def main() -> int:
     rows = []
     for url, name, fmt, size in orig_tarballs(POPULATION):
         if size > MAX_BYTES:
-            print(f"# {name}: {size:,} bytes, over the {MAX_BYTES:,} limit", file=sys.stderr)
+            LEFT_OUT.append(f"{name}: {size:,} bytes, over the {MAX_BYTES:,} limit")
             continue
         try:
             rows.append(measure(url, name, fmt))
         except (OSError, EOFError, tarfile.TarError, lzma.LZMAError, zlib.error) as exc:  # HTTPError is an OSError
-            print(f"# {name}: left out: {exc}", file=sys.stderr)
+            LEFT_OUT.append(f"{name}: {exc}")
             continue
         print(f"# {name}: {rows[-1].ratio:.2f}", file=sys.stderr)
     ratios: dict[str, float] = {}
@@ -175,7 +176,11 @@ def main() -> int:
     print(f"measured on the upstream tarballs of {len(rows)} Debian {SUITE} source packages ({MIRROR}).")
     print('``RATIO`` holds the median per format; ``SPREAD`` (archives, first quartile, median, third')
     print('quartile); ``ARCHIVES`` every archive: (file, format, compressed bytes, .tar bytes, bytes of')
-    print('its files, files)."""')
+    print('its files, files).')
+    if LEFT_OUT:
+        print()
+        print(f"Left out of the {len(POPULATION)} packages named: " + "; ".join(LEFT_OUT) + ".")
+    print('"""')
     print("# fmt: off")
     print(f"RATIO: dict[str, float] = {ratios!r}")
     print(f"SPREAD: dict[str, tuple[int, float, float, float]] = {spread!r}")
