@@ -3,6 +3,10 @@
 
     python scripts/precision_sample.py draw   [--per-rule 15] [--seed 16 --seed 1623]  # print the draws to judge
     python scripts/precision_sample.py report [--verdicts docs/precision_verdicts.tsv]   # write docs/precision.md
+    python scripts/precision_sample.py pool --pool /tmp/pool.jsonl                       # lint once, save the findings
+
+``--pool FILE`` on draw/report reads the findings that ``pool`` saved instead of linting the corpus
+again (the file records the commit it was made on; it is refused when the tree has moved on).
 
 The draw, per default rule: lint every file of ../shared/corpus/real with the default selection
 (no build context: the corpus has none, so context rules such as DO203/DO303/DO305 are silent),
@@ -22,7 +26,10 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import hashlib
+import json
 import random
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +73,33 @@ def findings(corpus: Path) -> dict[str, list[Drawn]]:
             first = d.start.line - 1
             excerpt = "\n".join(lines[max(0, first - 2): first + 3])
             found[d.code].append(Drawn(str(path.relative_to(corpus)), d.start.line, d.code, d.message, excerpt))
+    return found
+
+
+def _revision() -> str:
+    """The commit plus a digest of uncommitted changes, so a saved pool is not reused across code changes."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    diff = subprocess.run(["git", "diff", "HEAD", "--", "src"], cwd=ROOT, capture_output=True, text=True).stdout
+    return f"{head}+{hashlib.sha256(diff.encode()).hexdigest()[:12]}" if diff else head
+
+
+def save_pool(found: dict[str, list[Drawn]], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"revision": _revision()}) + "\n")
+        for items in found.values():
+            for item in items:
+                handle.write(json.dumps(item.__dict__) + "\n")
+
+
+def load_pool(path: Path) -> dict[str, list[Drawn]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    saved = json.loads(lines[0])["revision"]
+    if saved != _revision():
+        raise SystemExit(f"{path} was made on {saved}, the tree is {_revision()}: run 'pool' again")
+    found: dict[str, list[Drawn]] = collections.defaultdict(list)
+    for line in lines[1:]:
+        item = Drawn(**json.loads(line))
+        found[item.code].append(item)
     return found
 
 
@@ -159,14 +193,20 @@ def _rows(path: Path) -> list[list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("draw", "report"))
+    parser.add_argument("command", choices=("draw", "report", "pool"))
+    parser.add_argument("--pool", type=Path, help="findings saved by 'pool' (read by draw/report)")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--per-rule", type=int, default=15)
     parser.add_argument("--seed", type=int, action="append", help="repeatable (default: 16 and 1623)")
     parser.add_argument("--verdicts", type=Path, default=VERDICTS)
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)
-    found = findings(args.corpus)
+    if args.command == "pool":
+        if not args.pool:
+            parser.error("pool needs --pool FILE")
+        save_pool(findings(args.corpus), args.pool)
+        return 0
+    found = load_pool(args.pool) if args.pool else findings(args.corpus)
     seeds = args.seed or [16, 1623]
     samples = {seed: draw(found, args.per_rule, seed) for seed in seeds}
     verdicts = read_verdicts(args.verdicts)
