@@ -5,7 +5,10 @@ yarn, pnpm, go, cargo, maven, gradle, composer, gem) created by a RUN of a shipp
 and still present at the end of the stage, or re-created by a later RUN (``RUN apt-get
 update && apt-get install curl`` three times ships three copies of the lists: one finding
 per RUN). A cache removed by a *later* layer is DO101's finding, not this one; caches under
-``RUN --mount=type=cache`` never reach a layer.
+``RUN --mount=type=cache`` never reach a layer. A project install (``yarn install``,
+``npm ci``, ``composer install``) run in a bind-mounted directory keeps only its cache: that is
+cache warming on purpose, not reported. Nor is a pip/uv cache on a base image dockopt cannot
+name (``FROM ${BASE}`` without a default): that image's ENV may turn the cache off.
 
 Fixes add the flag or the same-RUN cleanup (``fixes/cache_cleanup.py``). They declare the
 cache they remove (``Fix.removes_caches``) and are safe when nothing later reads it (later
@@ -20,6 +23,7 @@ from collections.abc import Iterator
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Fix, Severity
 from dockopt.layers import CACHE_CATEGORIES, Effect, EffectKind
+from dockopt.layers.plan import WARMED
 from dockopt.layers.sizes import human
 from dockopt.fixes.cache_cleanup import FLAG_AFTER as _FLAG_AFTER
 from dockopt.fixes.cache_cleanup import cache_fix
@@ -43,6 +47,20 @@ _CLEANUP: dict[str, tuple[str, str | None]] = {
     "go-mod-cache": ("Go module cache", "go clean -modcache"),
     "composer-cache": ("Composer cache", "composer clear-cache"),
 }
+
+
+# Caches a base image turns off with an ENV (PIP_NO_CACHE_DIR, UV_NO_CACHE): common in a
+# project's own base images, which a Dockerfile names by a build arg without a default.
+_ENV_CONFIGURED = frozenset({"pip-cache", "uv-cache"})
+
+
+def _base_unknown(run: Run) -> bool:
+    """Whether the stage (through the stages it builds on) starts from an image dockopt cannot
+    name: ``FROM ${SENTRY_IMAGE}`` with no default."""
+    stage = run.stage
+    while stage.base_stage is not None:
+        stage = stage.base_stage
+    return stage.base_resolved is None or "$" in stage.base_resolved or not stage.base_resolved
 
 
 def cache_name(category: str) -> str:
@@ -74,11 +92,13 @@ class PackageCacheLeft(Rule):
                 for effect, ins in stage_plan.left:
                     found.setdefault((ins.start, effect.category), (effect, ins, None))
         for effect, ins, shadowed_by in sorted(found.values(), key=lambda c: c[0].start):
-            if effect.category not in CACHE_CATEGORIES or ins.name != "RUN":
-                continue
+            if effect.category not in CACHE_CATEGORIES or ins.name != "RUN" or effect.detail == WARMED:
+                continue  # WARMED: the cache is what the RUN exists for (layers/plan.py)
             run = build.run_of(ins)
             if run is None:
                 continue
+            if effect.category in _ENV_CONFIGURED and _base_unknown(run):
+                continue  # the base image's ENV decides (getsentry's images set PIP_NO_CACHE_DIR=1)
             yield self._finding(ctx, run, effect, shadowed_by)
 
     def _finding(self, ctx: LintContext, run: Run, effect: Effect, shadowed_by: Instruction | None) -> Finding:

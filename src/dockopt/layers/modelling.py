@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import posixpath
 
+from typing import TYPE_CHECKING
+
 from dockopt.layers.invocations import Invocation
+
+if TYPE_CHECKING:
+    from dockopt.layers.knowledge import ShellState
 
 # Commands with no lasting effect on the filesystem beyond their redirects (which the
 # simulator models), or a negligible one (a keyring entry, the ld cache).
@@ -52,6 +57,45 @@ def unmodelled(inv: Invocation, has_handler: bool) -> str | None:
     if name in ARBITRARY or not has_handler:
         return inv.text.split("\n", 1)[0][:60] if inv.text else name
     return None
+
+
+# Where build tools keep their caches in the user's home, whatever directory they run in.
+_HOME_CACHES = (".cache", ".npm", ".m2", ".gradle", ".cargo", ".yarn", ".composer", ".ivy2", ".sbt")
+
+
+def unmodelled_writes(inv: Invocation, state: ShellState) -> tuple[str, ...]:
+    """Where an unmodelled command may leave files, by what the script shows: the directory it
+    runs in (unless ``/``), every path it names (``make -C /src``, ``--prefix=/opt/x``,
+    ``cmake --install build``), and the user's tool caches. A later removal elsewhere (a
+    defensive ``rm -rf /tmp/* /var/tmp/*``) is no evidence that it left anything there."""
+    from dockopt.layers.knowledge import resolve
+
+    roots: list[str] = [posixpath.join(state.home, cache) for cache in _HOME_CACHES]
+    # The directory it runs in, unless that is / or the temp directory itself: `cd /tmp &&
+    # python3 get-pip.py` leaves nothing in /tmp, and every `rm -rf /tmp/*` would match it.
+    if state.cwd.rstrip("/") not in ("", "/tmp", "/var/tmp"):
+        roots.append(state.cwd.rstrip("/"))
+    words = [inv.name] if "/" in inv.name else []
+    # The paths a build step names (``make -C /src``, ``sh build.sh out/``) are where it works; an
+    # unknown single command's arguments (``fix-permissions /home/user``) say nothing of what it
+    # writes: its directory and the tool caches only.
+    builds = inv.name in ARBITRARY or inv.name in SHELLS or inv.name.startswith(("python", "./")) or (
+        inv.name in ("npm", "yarn", "pnpm") and inv.subcommand in ("run", "run-script", "exec", "build"))
+    for arg in inv.argv if builds else ():
+        if arg is None:
+            continue
+        value = arg.split("=", 1)[1] if "=" in arg else arg
+        if value.startswith("-") or not value or value in (".", "/"):
+            if value == ".":
+                words.append(value)
+            continue
+        if "/" in value or value.startswith("~"):
+            words.append(value)
+    for word in words:
+        path = resolve(word, state)
+        if path and path.rstrip("/"):
+            roots.append(path.rstrip("/"))
+    return tuple(dict.fromkeys(roots))
 
 
 _BUILD_DIRS = frozenset({"build", "dist", "target", "out", "_build", "node_modules", ".git", ".cache", ".npm",

@@ -52,6 +52,10 @@ UNKNOWN_ORIGIN = "unknown-origin"
 # Effect.detail of a package that ``--reinstall`` unpacks again; installing an installed
 # package is otherwise a no-op ("already the newest version"), which the simulator models.
 REINSTALLED = "reinstalled"
+# A cache filled by a project install run inside a bind mount: the installed tree (node_modules,
+# vendor/) lands in the mount and is discarded, so the cache is all the RUN keeps — deliberate
+# cache warming (discourse_dev's "Warm global yarn cache"), not a cache left behind (DO102).
+WARMED = "warmed"
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ an earlier layer copies the whole file into the new layer: the earlier copy is w
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import posixpath
 from dataclasses import dataclass
@@ -17,11 +18,12 @@ from dockopt.layers.archives import expanded, format_of_name, tar_option_format
 from dockopt.layers.base_images import DOCKER_CLEAN, base_workdir, family_of, has_docker_clean
 from dockopt.layers.downloads import OFF_HINT, DownloadSizer, FileSizes, Sized, literal_url
 from dockopt.layers.invocations import Invocation, invocations
-from dockopt.layers.modelling import build_output, unmodelled
+from dockopt.layers.modelling import build_output, unmodelled, unmodelled_writes
 from dockopt.layers.knowledge import (ShellState, download_url, effects_of, extracts, has_handler, resolve,
                                       to_stdout)
 from dockopt.layers.sizes import human
-from dockopt.layers.plan import REINSTALLED, UNKNOWN_ORIGIN, Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste
+from dockopt.layers.plan import (REINSTALLED, UNKNOWN_ORIGIN, WARMED, Effect, EffectKind, Layer, LayerPlan,
+                                 StagePlan, Waste)
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
 
@@ -38,6 +40,23 @@ class _Entry:
     # whole file up: its entry stores what the rewritten one did, which its effect cannot say
     # (a recursive chmod's one effect covers many paths).
     size: int | None
+
+
+# Caches of installers that put the project's packages in the working directory (node_modules,
+# vendor/): run inside a bind mount, they keep nothing but the cache.
+_PROJECT_INSTALL_CACHES = frozenset({"npm-cache", "yarn-cache", "pnpm-store", "composer-cache"})
+
+
+def _installs_into_cwd(inv: Invocation) -> bool:
+    """A project install (``npm ci``, ``yarn install``, ``pnpm install``, ``composer install``),
+    not a global one (``npm install -g``, ``yarn global add``)."""
+    if inv.has("-g", "--global") or inv.subcommand == "global":
+        return False
+    if inv.name in ("npm", "pnpm"):
+        return inv.subcommand in ("install", "i", "ci", "add")
+    if inv.name == "yarn":
+        return inv.subcommand in (None, "install", "add")
+    return inv.name == "composer" and inv.subcommand in ("install", "update", "require")
 
 
 def covers(pattern: str, path: str) -> bool:
@@ -118,6 +137,11 @@ class _StageSimulator:
         self.image = parent.image if parent else (base or "")
         # The last RUN (of this stage) that ran a command the simulator does not model.
         self.unmodelled_at: tuple[Instruction, Layer, str, Invocation] | None = parent.unmodelled_at if parent else None
+        # Where that command may have written, by the evidence the script gives (its directory and
+        # the paths it names), and what was removed since: only a removal under the first and not
+        # under the second can be removing what it left (modelling.unmodelled_writes).
+        self.unmodelled_roots: tuple[str, ...] = parent.unmodelled_roots if parent else ()
+        self.removed_since_unmodelled: list[str] = list(parent.removed_since_unmodelled) if parent else []
 
     # -- applying effects ------------------------------------------------------------
     def apply(self, effect: Effect, layer: Layer, ins: Instruction) -> None:
@@ -159,17 +183,32 @@ class _StageSimulator:
                 self.plan.waste.append(Waste(entry.effect, entry.instruction, effect, ins, None))
         if (not matched and effect.kind is EffectKind.REMOVE and effect.detail != "moved"
                 and self.unmodelled_at is not None and self.unmodelled_at[1] is not layer
-                and build_output(effect.path)):
+                and build_output(effect.path) and self._unmodelled_may_have_left(effect.path)):
             # Nothing the simulator knows of is there, but an earlier RUN ran a command it does
             # not model (make, an install script): whatever that left here stays in its layer.
             origin, _, command, inv = self.unmodelled_at
             made = Effect(EffectKind.CREATE, effect.path, UNKNOWN_ORIGIN, command, inv.start, inv.end, None,
                           detail="made by a command dockopt does not model")
             self.plan.waste.append(Waste(made, origin, effect, ins, None))
+        if effect.kind is EffectKind.REMOVE and self.unmodelled_at is not None:
+            self.removed_since_unmodelled.append(effect.path)
         if copied_up and effect.size is None and None not in copied_up:
             effect.size = sum(copied_up)  # type: ignore[arg-type]  # what `dockopt layers` shows
         if effect.kind is EffectKind.REWRITE and not matched:
             layer.notes.append(f"{effect.command}: rewrites {effect.path} from the base image (copied up)")
+
+    def _unmodelled_may_have_left(self, removed: str) -> bool:
+        """Whether the last unmodelled command may have left files at ``removed``: the path lies
+        where the script says it worked (its directory, a path it names, the user's tool caches)
+        and nothing removed it since. A defensive ``rm -rf /tmp/*`` after ``python get-pip.py``
+        (whose RUN already emptied /tmp) or after ``dpkg -i`` is no evidence of waste."""
+        target = removed.rstrip("/")
+        if target.endswith("/*"):
+            target = target[:-2]
+        if any(covers(done, removed) or covers(done, target) or done.rstrip("/").removesuffix("/*") == target
+               for done in self.removed_since_unmodelled):
+            return False
+        return any(target == root or target.startswith(root.rstrip("/") + "/") for root in self.unmodelled_roots)
 
     def _waste(self, entry: _Entry, effect: Effect, ins: Instruction) -> None:
         size = entry.size
@@ -223,6 +262,8 @@ class _StageSimulator:
                 target = mount.get("target") or mount.get("dst") or ""
                 mounts.append(resolve(target, self._state()) or target)
         state = self._state(run.env(), tuple(mounts))
+        binds = [resolve(m.get("target") or m.get("dst") or "", state) for m in run.mounts
+                 if m.get("type", "bind") == "bind" and (m.get("target") or m.get("dst"))]
         # A cd holds for the rest of its shell process only (a subshell, a pipeline member):
         # each process starts in its parent's directory as it was when the process began.
         cwds: dict[tuple[int, ...], str] = {(): state.cwd}
@@ -250,6 +291,12 @@ class _StageSimulator:
                 layer.unmodelled.append(unknown)
                 layer.added_unknown = True
                 self.unmodelled_at = (ins, layer, unknown, inv)
+                self.unmodelled_roots = unmodelled_writes(inv, state)
+                self.removed_since_unmodelled = []
+            if binds and _installs_into_cwd(inv) and any(
+                    b and (state.cwd.rstrip("/") + "/").startswith(b.rstrip("/") + "/") for b in binds):
+                found = [dataclasses.replace(e, detail=WARMED) if e.category in _PROJECT_INSTALL_CACHES
+                         else e for e in found]
             for effect in found:
                 self._size(effect, inv, feeding)
                 if effect.kind is EffectKind.REMOVE and covers(effect.path, DOCKER_CLEAN):
