@@ -417,3 +417,21 @@ def test_a_pip_cache_on_an_unnamed_base_image_is_not_reported() -> None:
     # apt's lists do not depend on the image's ENV; a default names the image.
     assert findings("ARG B\nFROM ${B}\nRUN apt-get update && apt-get install -y curl\n", "DO102")
     assert findings("ARG B=python:3.12\nFROM ${B}\nRUN pip install flask\n", "DO102")
+
+
+def test_a_rewrite_removed_by_its_own_run_is_not_stored_twice() -> None:
+    """vscode-dev-containers' `chmod +x /tmp/x.sh && /tmp/x.sh && rm -f /tmp/x.sh` after a COPY:
+    the RUN's layer holds a whiteout, not a second copy. The bytes that stay are the COPY's,
+    kept by the removal: DO101 names them, DO104 must not (issue 16's precision draw, seed 2612)."""
+    from tests.lintkit import findings
+
+    text = ("FROM debian:bookworm-slim\nCOPY reinstall-cmake.sh /tmp/\n"
+            "RUN if [ \"$V\" != none ]; then chmod +x /tmp/reinstall-cmake.sh && /tmp/reinstall-cmake.sh; fi \\\n"
+            "    && rm -f /tmp/reinstall-cmake.sh\n")
+    assert findings(text, "DO104") == []
+    [d] = findings(text, "DO101")
+    assert "came from the COPY on line 2" in d.message
+    waste = [w for stage in plan(text).stages for w in stage.waste]
+    assert [w.removed.kind for w in waste] == [EffectKind.REMOVE]
+    # A rewrite that stays is still stored twice.
+    assert findings("FROM debian\nCOPY run.sh /usr/local/bin/\nRUN chmod +x /usr/local/bin/run.sh\n", "DO104")

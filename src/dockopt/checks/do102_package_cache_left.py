@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dockopt.checks.base import Finding, LintContext, Rule
 from dockopt.diagnostics import Fix, Severity
 from dockopt.layers import CACHE_CATEGORIES, Effect, EffectKind
-from dockopt.layers.plan import WARMED
+from dockopt.layers.plan import BASE_ENV_UNKNOWN, WARMED
 from dockopt.layers.sizes import human
 from dockopt.fixes.cache_cleanup import FLAG_AFTER as _FLAG_AFTER
 from dockopt.fixes.cache_cleanup import cache_fix
@@ -49,18 +49,7 @@ _CLEANUP: dict[str, tuple[str, str | None]] = {
 }
 
 
-# Caches a base image turns off with an ENV (PIP_NO_CACHE_DIR, UV_NO_CACHE): common in a
-# project's own base images, which a Dockerfile names by a build arg without a default.
-_ENV_CONFIGURED = frozenset({"pip-cache", "uv-cache"})
-
-
-def _base_unknown(run: Run) -> bool:
-    """Whether the stage (through the stages it builds on) starts from an image dockopt cannot
-    name: ``FROM ${SENTRY_IMAGE}`` with no default."""
-    stage = run.stage
-    while stage.base_stage is not None:
-        stage = stage.base_stage
-    return stage.base_resolved is None or "$" in stage.base_resolved or not stage.base_resolved
+_NOT_LEFT = frozenset({WARMED, BASE_ENV_UNKNOWN})
 
 
 def cache_name(category: str) -> str:
@@ -92,13 +81,11 @@ class PackageCacheLeft(Rule):
                 for effect, ins in stage_plan.left:
                     found.setdefault((ins.start, effect.category), (effect, ins, None))
         for effect, ins, shadowed_by in sorted(found.values(), key=lambda c: c[0].start):
-            if effect.category not in CACHE_CATEGORIES or ins.name != "RUN" or effect.detail == WARMED:
-                continue  # WARMED: the cache is what the RUN exists for (layers/plan.py)
+            if effect.category not in CACHE_CATEGORIES or ins.name != "RUN" or effect.detail in _NOT_LEFT:
+                continue  # the cache is what the RUN is for, or the base image may turn it off (layers/plan.py)
             run = build.run_of(ins)
             if run is None:
                 continue
-            if effect.category in _ENV_CONFIGURED and _base_unknown(run):
-                continue  # the base image's ENV decides (getsentry's images set PIP_NO_CACHE_DIR=1)
             yield self._finding(ctx, run, effect, shadowed_by)
 
     def _finding(self, ctx: LintContext, run: Run, effect: Effect, shadowed_by: Instruction | None) -> Finding:

@@ -31,6 +31,8 @@ EXCEPTIONS: dict[str, str] = {
     "tiny": "a directory, link or user-database entry (a few KB at most; useradd cannot avoid it)",
     "moved": "mv of an earlier layer's file: the bytes are kept, not cleaned up (a copy, not a cleanup)",
     "overwritten": "a file written again by a later instruction (a new version, not a cleanup)",
+    "warmed": "a cache a project install in a bind mount fills on purpose: it is all the RUN keeps",
+    "base-env-unknown": "a pip/uv cache on a base image dockopt cannot name, whose ENV may turn it off",
 }
 
 
@@ -95,6 +97,8 @@ def exception_of(waste: Waste) -> str | None:
         return "tiny"
     if waste.removed.detail == "moved":
         return "moved"
+    if waste.created.detail in ("warmed", "base-env-unknown"):
+        return waste.created.detail  # layers/plan.py WARMED, BASE_ENV_UNKNOWN
     if waste.removed.kind is EffectKind.CREATE and waste.created.category not in _SHADOW_REPORTED:
         return "overwritten"
     return None

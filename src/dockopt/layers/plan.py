@@ -56,6 +56,11 @@ REINSTALLED = "reinstalled"
 # vendor/) lands in the mount and is discarded, so the cache is all the RUN keeps — deliberate
 # cache warming (discourse_dev's "Warm global yarn cache"), not a cache left behind (DO102).
 WARMED = "warmed"
+# A pip/uv cache on a base image dockopt cannot name (``FROM ${SENTRY_IMAGE}`` without a default):
+# that image's ENV may turn the cache off (getsentry's sets PIP_NO_CACHE_DIR=1), so whether the
+# cache exists is not known (DO102 does not report it).
+BASE_ENV_UNKNOWN = "base-env-unknown"
+ENV_CONFIGURED_CACHES = frozenset({"pip-cache", "uv-cache"})
 
 
 @dataclass(slots=True)

@@ -22,8 +22,8 @@ from dockopt.layers.modelling import build_output, unmodelled, unmodelled_writes
 from dockopt.layers.knowledge import (ShellState, download_url, effects_of, extracts, has_handler, resolve,
                                       to_stdout)
 from dockopt.layers.sizes import human
-from dockopt.layers.plan import (REINSTALLED, UNKNOWN_ORIGIN, WARMED, Effect, EffectKind, Layer, LayerPlan,
-                                 StagePlan, Waste)
+from dockopt.layers.plan import (BASE_ENV_UNKNOWN, ENV_CONFIGURED_CACHES, REINSTALLED, UNKNOWN_ORIGIN, WARMED,
+                                 Effect, EffectKind, Layer, LayerPlan, StagePlan, Waste)
 from dockopt.model import Build, Stage
 from dockopt.syntax import Instruction
 
@@ -168,7 +168,12 @@ class _StageSimulator:
         for path, entry in list(self.alive.items()):
             if (path.rstrip("/") == target and not entry.effect.is_tree) if exact else coverage.covers(path):
                 matched = True
-                if entry.layer is layer:
+                if entry.layer is layer and entry.effect.kind is EffectKind.REWRITE and effect.kind is EffectKind.REMOVE:
+                    # `chmod +x /tmp/x.sh && /tmp/x.sh && rm /tmp/x.sh`: the copy-up the chmod made
+                    # is gone with the RUN's own rm, so nothing is stored twice; the earlier
+                    # layer's bytes stay because of the removal (DO101's finding, not DO104's).
+                    self._rewrite_then_removed(path, entry, effect, layer)
+                elif entry.layer is layer:
                     layer.added -= entry.size or 0
                 else:
                     self._waste(entry, effect, ins)
@@ -209,6 +214,13 @@ class _StageSimulator:
                for done in self.removed_since_unmodelled):
             return False
         return any(target == root or target.startswith(root.rstrip("/") + "/") for root in self.unmodelled_roots)
+
+    def _rewrite_then_removed(self, path: str, entry: _Entry, removal: Effect, layer: Layer) -> None:
+        layer.added -= entry.size or 0  # the copy-up this RUN made and then removed
+        for waste in self.plan.waste:
+            if waste.removed is entry.effect and waste.created.path == path:
+                waste.removed = removal
+                return
 
     def _waste(self, entry: _Entry, effect: Effect, ins: Instruction) -> None:
         size = entry.size
@@ -297,6 +309,9 @@ class _StageSimulator:
                     b and (state.cwd.rstrip("/") + "/").startswith(b.rstrip("/") + "/") for b in binds):
                 found = [dataclasses.replace(e, detail=WARMED) if e.category in _PROJECT_INSTALL_CACHES
                          else e for e in found]
+            if "$" in self.image or not self.image:
+                found = [dataclasses.replace(e, detail=BASE_ENV_UNKNOWN) if e.category in ENV_CONFIGURED_CACHES
+                         and e.kind is EffectKind.CREATE else e for e in found]
             for effect in found:
                 self._size(effect, inv, feeding)
                 if effect.kind is EffectKind.REMOVE and covers(effect.path, DOCKER_CLEAN):
