@@ -4,6 +4,7 @@
     python scripts/precision_sample.py draw   [--per-rule 15] [--seed 16 --seed 1623]  # print the draws to judge
     python scripts/precision_sample.py report [--verdicts docs/precision_verdicts.tsv]   # write docs/precision.md
     python scripts/precision_sample.py pool --pool /tmp/pool.jsonl                       # lint once, save the findings
+    python scripts/precision_sample.py report --fresh 2612=DO101,DO102                   # plus a fresh seed for some rules
 
 ``--pool FILE`` on draw/report reads the findings that ``pool`` saved instead of linting the corpus
 again (the file records the commit it was made on; it is refused when the tree has moved on).
@@ -132,8 +133,10 @@ def read_verdicts(path: Path) -> dict[tuple[str, str, str], tuple[str, str]]:
 
 
 def report(samples: dict[int, dict[str, list[Drawn]]], totals: dict[str, int],
-           verdicts: dict[tuple[str, str, str], tuple[str, str]], per_rule: int, files: int) -> tuple[str, int]:
-    seeds = " ".join(f"--seed {seed}" for seed in samples)
+           verdicts: dict[tuple[str, str, str], tuple[str, str]], per_rule: int, files: int,
+           fresh: frozenset[int] = frozenset()) -> tuple[str, int]:
+    seeds = " ".join(f"--fresh {seed}={','.join(sorted(sample))}" if seed in fresh else f"--seed {seed}"
+                     for seed, sample in samples.items())
     out = ["# Precision of the default rules on the shared corpus (issue 16)", "",
            f"Drawn by `python scripts/precision_sample.py report --per-rule {per_rule} {seeds}` over the "
            f"{files} files of `../shared/corpus/real` (no build context), judged by reading each file; the "
@@ -147,7 +150,8 @@ def report(samples: dict[int, dict[str, list[Drawn]]], totals: dict[str, int],
     unjudged = 0
     detail: list[str] = []
     for seed, sample in samples.items():
-        out += [f"## Seed {seed}", "",
+        title = f"## Seed {seed}" + (" (fresh draw, " + ", ".join(sorted(sample)) + " only)" if seed in fresh else "")
+        out += [title, "",
                 "| rule | findings in corpus | judged | act | true | false | precision | worth acting on |",
                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         detail += ["", f"## Seed {seed}: every judged finding", ""]
@@ -198,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--per-rule", type=int, default=15)
     parser.add_argument("--seed", type=int, action="append", help="repeatable (default: 16 and 1623)")
+    parser.add_argument("--fresh", action="append", default=[], metavar="SEED=DO101,DO102",
+                        help="a fresh seed drawn for some rules only (after fixing them); repeatable")
     parser.add_argument("--verdicts", type=Path, default=VERDICTS)
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)
@@ -209,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     found = load_pool(args.pool) if args.pool else findings(args.corpus)
     seeds = args.seed or [16, 1623]
     samples = {seed: draw(found, args.per_rule, seed) for seed in seeds}
+    for fresh in args.fresh:
+        seed_text, _, codes = fresh.partition("=")
+        wanted = set(codes.split(","))
+        samples[int(seed_text)] = {c: items for c, items in draw(found, args.per_rule, int(seed_text)).items()
+                                   if c in wanted}
     verdicts = read_verdicts(args.verdicts)
     if args.command == "draw":
         for code, items in ((c, i) for sample in samples.values() for c, i in sample.items()):
@@ -218,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"=== {mark}{item.file}:{item.line} {item.code}\n{item.message}\n---\n{item.excerpt}\n")
         return 0
     files = sum(1 for p in args.corpus.rglob("*") if p.is_file())
-    text, unjudged = report(samples, {c: len(v) for c, v in found.items()}, verdicts, args.per_rule, files)
+    fresh_seeds = frozenset(int(f.partition("=")[0]) for f in args.fresh)
+    text, unjudged = report(samples, {c: len(v) for c, v in found.items()}, verdicts, args.per_rule, files,
+                            fresh_seeds)
     args.output.write_text(text, encoding="utf-8")
     print(text.split("\n## ")[0])
     if unjudged:
