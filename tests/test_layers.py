@@ -435,3 +435,18 @@ def test_a_rewrite_removed_by_its_own_run_is_not_stored_twice() -> None:
     assert [w.removed.kind for w in waste] == [EffectKind.REMOVE]
     # A rewrite that stays is still stored twice.
     assert findings("FROM debian\nCOPY run.sh /usr/local/bin/\nRUN chmod +x /usr/local/bin/run.sh\n", "DO104")
+
+
+def test_a_non_recursive_chmod_of_a_copied_directory_is_not_a_rewrite_of_its_files() -> None:
+    """devcontainers' miniconda: `COPY --from=upstream /opt/conda /opt/conda` then
+    `RUN chmod =2775 /opt/conda`: the other stage's /opt/conda is a directory (the file names
+    /opt/conda/bin), so only its inode is copied up (judged false in the precision draw)."""
+    from tests.lintkit import findings
+
+    text = ("FROM continuumio/miniconda3 AS upstream\nFROM debian:bookworm-slim\n"
+            "COPY --from=upstream /opt/conda /opt/conda\nRUN chmod =2775 /opt/conda\nENV PATH=/opt/conda/bin:$PATH\n")
+    assert findings(text, "DO104") == []
+    # A copied file made executable is still stored twice.
+    single = ("FROM debian AS b\nFROM debian:bookworm-slim\nCOPY --from=b /usr/bin/tini /usr/local/bin/tini\n"
+              "RUN chmod +x /usr/local/bin/tini\n")
+    assert findings(single, "DO104")

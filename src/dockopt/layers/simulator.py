@@ -168,6 +168,8 @@ class _StageSimulator:
         for path, entry in list(self.alive.items()):
             if (path.rstrip("/") == target and not entry.effect.is_tree) if exact else coverage.covers(path):
                 matched = True
+                if exact and self._copied_directory(entry):
+                    continue  # `chmod =2775 /opt/conda` of a copied directory copies up its inode only
                 if entry.layer is layer and entry.effect.kind is EffectKind.REWRITE and effect.kind is EffectKind.REMOVE:
                     # `chmod +x /tmp/x.sh && /tmp/x.sh && rm /tmp/x.sh`: the copy-up the chmod made
                     # is gone with the RUN's own rm, so nothing is stored twice; the earlier
@@ -214,6 +216,16 @@ class _StageSimulator:
                for done in self.removed_since_unmodelled):
             return False
         return any(target == root or target.startswith(root.rstrip("/") + "/") for root in self.unmodelled_roots)
+
+    def _copied_directory(self, entry: _Entry) -> bool:
+        """Whether a COPY/ADD target not known to be a tree (``COPY --from=upstream /opt/conda
+        /opt/conda``: the other stage's files are not known) is a directory after all: the
+        Dockerfile names a path below it (``/opt/conda/bin``)."""
+        effect = entry.effect
+        if effect.is_tree or effect.size is not None or entry.instruction.name not in ("COPY", "ADD"):
+            return False
+        below = effect.path.rstrip("/") + "/"
+        return below != "/" and below in self.build.document.source
 
     def _rewrite_then_removed(self, path: str, entry: _Entry, removal: Effect, layer: Layer) -> None:
         layer.added -= entry.size or 0  # the copy-up this RUN made and then removed
