@@ -337,6 +337,41 @@ def test_do305_assumed_context_needs_evidence(tmp_path: Path) -> None:
     assert [d.start.line for d in result.diagnostics] == [3] and "assuming" in result.diagnostics[0].message
 
 
+def test_do305_a_file_the_repository_git_ignores_above_the_context_is_made_outside(tmp_path: Path) -> None:
+    """omnibus-gitlab: CI writes docker/RELEASE, which the repository's root .gitignore lists,
+    then builds with docker/ as the context. StefanScherer's java/oracle/.gitignore ignores the
+    JDK tarballs a user downloads by hand. Git never has such a file; the builder does."""
+    repo = make_context(tmp_path, {".git/HEAD": "ref: refs/heads/main\n", ".gitignore": "docker/RELEASE\n",
+                                   "docker/Dockerfile": "", "docker/assets/a": "",
+                                   "java/.gitignore": "**/*.tar.gz\n", "java/jdk/Dockerfile": ""})
+    text = "FROM ubuntu\nCOPY RELEASE /\nCOPY assets /assets\nCOPY missing.txt /\n"
+    assert [d.start.line for d in findings(text, "DO305", context=repo / "docker")] == [4]
+    assert findings("FROM ubuntu\nADD server-jre-8u112.tar.gz /\n", "DO305", context=repo / "java" / "jdk") == []
+    # Outside a git checkout nothing above the context is read.
+    (repo / ".git" / "HEAD").unlink()
+    (repo / ".git").rmdir()
+    assert [d.start.line for d in findings(text, "DO305", context=repo / "docker")] == [2, 4]
+
+
+def test_do305_a_file_the_ci_names_by_its_repository_path_is_made_outside(tmp_path: Path) -> None:
+    repo = make_context(tmp_path, {".git/HEAD": "x\n", "images/app/Dockerfile": "", "images/app/main.py": "",
+                                   ".github/workflows/build.yml":
+                                       "steps:\n  - run: ./gen > images/app/version.json\n"
+                                       "  - run: docker build images/app\n  - run: echo script\n"})
+    text = "FROM python:3\nCOPY main.py version.json /app/\nCOPY script /app/\n"
+    # A bare name the CI happens to mention ('script') is not evidence; the repository path is.
+    assert [d.start.line for d in findings(text, "DO305", context=repo / "images" / "app")] == [3]
+
+
+def test_do305_expands_buildkit_default_modifiers(tmp_path: Path) -> None:
+    """buildah's conformance test: `ARG SOURCE=` then `COPY ${SOURCE:-other}file.txt`: an empty
+    value takes the default (otherfile.txt), which exists."""
+    root = make_context(tmp_path, {"otherfile.txt": "", "yes.txt": ""})
+    text = ("FROM busybox\nARG SOURCE=\nARG SET=1\nCOPY ${SOURCE:-other}file.txt /a\n"
+            "COPY ${SET:+yes}.txt /b\nCOPY ${SOURCE:+no}file.txt /c\n")
+    assert [d.start.line for d in findings(text, "DO305", context=root)] == [6]
+
+
 # --- DO304 ---------------------------------------------------------------------------------------
 
 

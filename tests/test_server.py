@@ -384,6 +384,7 @@ async def test_same_findings_as_dockopt_check(tmp_path: Path) -> None:
     (tmp_path / "docker").mkdir()
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "main.py").write_text("print('hi')\n")
+    (tmp_path / ".dockopt.toml").write_text('extend-select = ["DO305"]\n')  # off by default (issue 16)
     files = {
         tmp_path / "Dockerfile": EXAMPLE,
         tmp_path / "docker" / "dev.Dockerfile": EXAMPLE,

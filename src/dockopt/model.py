@@ -21,7 +21,7 @@ DEFAULT_SHELL = ("/bin/sh", "-c")
 WINDOWS_SHELL = ("cmd", "/S", "/C")  # Docker's default SHELL on Windows images
 # Shells whose scripts we understand; anything else (PowerShell, cmd) is analysed as nothing.
 POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +38,20 @@ def substitute(text: str, scope: dict[str, Variable]) -> str | None:
 
     def repl(m: re.Match[str]) -> str:
         nonlocal unknown
-        var = scope.get(m.group(1) or m.group(2))
+        var = scope.get(m.group(1) or m.group(4))
         if var is None or var.value is None:
             unknown = True
             return m.group(0)
+        operator, word = m.group(2), m.group(3) or ""
+        # BuildKit's modifiers: ${X:-word} is word when X is empty (or unset), ${X-word} only when
+        # unset; ${X:+word} is word when X is non-empty, ${X+word} when set. A declared variable
+        # is set: `ARG SOURCE=` then `${SOURCE:-other}file.txt` names otherfile.txt.
+        if (operator == ":-" and not var.value) or operator == "+" or (operator == ":+" and var.value):
+            alternative = substitute(word, scope)
+            unknown = unknown or alternative is None
+            return alternative or ""
+        if operator == ":+":
+            return ""
         return var.value
 
     result = _VAR.sub(repl, text)
