@@ -78,8 +78,10 @@ def findings(corpus: Path) -> dict[str, list[Drawn]]:
 
 
 def _revision() -> str:
-    """The commit plus a digest of uncommitted changes, so a saved pool is not reused across code changes."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    """The last commit that changed the code plus a digest of its uncommitted changes, so a saved
+    pool is not reused across code changes (a docs-only commit keeps it)."""
+    head = subprocess.run(["git", "log", "-1", "--format=%H", "--", "src"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
     diff = subprocess.run(["git", "diff", "HEAD", "--", "src"], cwd=ROOT, capture_output=True, text=True).stdout
     return f"{head}+{hashlib.sha256(diff.encode()).hexdigest()[:12]}" if diff else head
 
