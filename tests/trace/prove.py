@@ -30,6 +30,15 @@ same files (every file, stub and cache included) — from the same state the sam
 the same in every scenario. Of the rest at most ``MAX_FAILURES`` per shell are made to fail,
 those of the changed instructions first, the others spread evenly.
 
+Gaps are filled (``run.fill_gap``) and the world models a few effects (``world.py``) only
+so that the original runs further; whatever the world holds, both sides start from the same
+root and run the same deterministic stubs, so a richer world can only let more of both builds
+run, never make two different builds look alike. It can, though, make a step fail that the
+real image would pass (a directory made too early, a file a test says must not exist): an
+original that then stops before or in the changed instructions proves nothing (``_prove_in``),
+and the fills stay where a real build would agree (a positive ``[ -s FILE ]``, never a
+negative one; the first ``mkdir`` of a filled directory succeeds, a second fails).
+
 A build the harness cannot run (``build.Unprovable``), a RUN that times out or floods the
 trace, a nondeterministic trace, or an original whose all-succeed build stops at a gap of
 the stub world (a command it has no stub for, a ``cd`` into a directory it did not create,
