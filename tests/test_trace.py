@@ -28,6 +28,11 @@ ITEM_1 = [
         "FROM debian\nRUN false && rm -rf /opt/old || true\n",
         "FROM debian\nRUN false && { rm -rf /opt/old || true; }\n",
         id="or-true-masks-failure"),
+    pytest.param(  # the same when the first RUN fails only in a scenario
+        "FROM debian\nRUN make\nRUN rm -rf /opt/old || true\n",
+        "FROM debian\nRUN make && rm -rf /opt/old || true\n",
+        "FROM debian\nRUN make && { rm -rf /opt/old || true; }\n",
+        id="or-true-masks-a-scenario-failure"),
     pytest.param(  # a ';' in the second script hides a failed install
         "FROM debian\nRUN apt-get update && apt-get install -y curl\nRUN echo cleaning; rm -rf /var/lib/apt/lists/*\n",
         "FROM debian\nRUN apt-get update && apt-get install -y curl && echo cleaning; rm -rf /var/lib/apt/lists/*\n",
@@ -75,12 +80,14 @@ ITEM_1 = [
 @pytest.mark.parametrize(("original", "wrong", "right"), ITEM_1)
 def test_item_1_merges_without_grouping_are_disproven(original: str, wrong: str, right: str) -> None:
     check(original, wrong, "disproven")
-    check(original, right, "proven")
+    # `RUN false` fails in every scenario, so nothing after it is ever compared: the right merge
+    # is unprovable there, and proven where the first RUN fails only in a scenario (`make`).
+    check(original, right, "unprovable" if "\nRUN false\n" in original else "proven")
 
 
 @needs_sandbox
 def test_item_1_the_failing_invocation_is_named() -> None:
-    check(*ITEM_1[1].values[:2], "disproven", ("`apt-get update` (in /, 1st call) exits 1", "the original fails at line 2", "the fixed file builds"))
+    check(*next(p for p in ITEM_1 if p.id == "semicolon-in-second").values[:2], "disproven", ("`apt-get update` (in /, 1st call) exits 1", "the original fails at line 2", "the fixed file builds"))
 
 
 # Issue 14, item 2: a cache cleanup before a later step that reads the cache.
@@ -573,3 +580,30 @@ def test_rm_r_removes_what_the_build_made() -> None:
     check(original, fixed, "proven")
     # what rm removes is compared: a fix that drops the rm leaves /warmup behind
     check(original, fixed.replace(" && rm -rf warmup\n", "\n", 1), "disproven")
+
+
+@needs_sandbox
+def test_an_original_stopping_before_the_changed_steps_proves_nothing() -> None:
+    # The stub world has no /etc/nginx/nginx.conf, so the original stops at line 2 in every
+    # scenario and the merge below (which leaks the cd into make install) never runs: it was
+    # "proven: 2 scenarios". Now it is not proven, in a world without any gap filled too.
+    original = "FROM debian\nRUN [ -e /etc/nginx/nginx.conf ]\nRUN cd /srv || exit 0\nRUN make install\n"
+    wrong = "FROM debian\nRUN [ -e /etc/nginx/nginx.conf ]\nRUN cd /srv || exit 0 && make install\n"
+    check(original, wrong, "unprovable", ("stops before the end of the changed steps",))
+    # without that stop the same wrong merge is disproven
+    check(original.replace("RUN [ -e /etc/nginx/nginx.conf ]\n", ""),
+          wrong.replace("RUN [ -e /etc/nginx/nginx.conf ]\n", ""), "disproven")
+    # a stop after every changed step still lets them run in every scenario
+    late = "FROM debian\nRUN mkdir /x\nRUN touch /x/a\nRUN [ -e /etc/nginx/nginx.conf ]\n"
+    check(late, late.replace("\nRUN touch", " && touch"), "proven")
+
+
+@needs_sandbox
+def test_stubs_answer_what_machine_the_build_runs_on() -> None:
+    # docker-library style: an empty $(dpkg --print-architecture) took the `*) exit 1` branch,
+    # so the merged RUNs after it never ran. The stubs answer as an x86_64 Debian builder.
+    original = ('FROM debian\nRUN arch="$(dpkg --print-architecture)"; case "$arch" in amd64) m="$(uname -m)";; '
+                '*) exit 1;; esac; [ "$m" = x86_64 ] && [ "$(nproc)" -ge 1 ]\nRUN cd /srv || exit 0\nRUN make install\n')
+    check(original, original.replace("\nRUN make install", " && make install"), "disproven")
+    check(original, original.replace("\nRUN cd /srv || exit 0\nRUN make install",
+                                     "\nRUN (cd /srv || exit 0) && make install"), "proven")

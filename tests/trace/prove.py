@@ -262,12 +262,16 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
               shells: tuple[str, ...], max_failures: int, filled: bool = False) -> Verdict | Layout:
     """``prove`` in one stub world; a richer world (``fill_gap``) when the original stops at a gap.
 
-    In a world with gaps ``filled``, an original whose all-succeed build then fails before or
-    in the instructions the fix changed proves nothing: the fill may itself have made that
-    step fail (a stubbed ``gradlew`` before ``mkdir`` of its directory: "File exists"), and
-    both sides would stop there, before the changed steps ran. A stop after every changed
-    instruction still lets them run in every scenario."""
+    An original whose all-succeed build fails before or in the instructions the fix changed
+    proves nothing, in any world: every other scenario only adds a failure, so what follows the
+    stop runs in none of them (``RUN [ -e /etc/x ]`` before a merge that leaks a ``cd`` would
+    be "proven" in two scenarios that never reach the merge). In a world with gaps ``filled``
+    the fill may itself have made that step fail (a stubbed ``gradlew`` before ``mkdir`` of its
+    directory: "File exists"); without fills, a stub that prints nothing did (an empty
+    ``$(dpkg --print-architecture)``; stub.c now answers such questions). A stop after every
+    changed instruction still lets them run in every scenario."""
     scenarios = 0
+    early_stop: str | None = None  # why nothing after the original's stop was compared
     for shell in shells:
         build = functools.partial(execute, initial=initial, relative=relative, shell=shell)
         # The all-succeed builds save their state before each RUN after the common prefix: a
@@ -278,11 +282,18 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
             for state in saved_a.values():
                 state.remove()
             return filled
-        if filled and not base.gap and base.result != ("ok",) and base.stop_index <= max(changed, default=-1):
+        # The changed steps (or their part after the stop) run in no scenario when the all-succeed
+        # build stops before their end: every other scenario only adds a failure. A difference
+        # found up to there still disproves; otherwise the verdict is unprovable, not proven.
+        stops_early = not base.gap and base.result != ("ok",) and base.stop_index <= max(changed, default=-1)
+        if stops_early and filled:
             for state in saved_a.values():
                 state.remove()
             return Verdict("unprovable", f"under {shell} the original fails in the world its gaps were filled "
                            f"in: {_result_text(base)}", "gap: fill made the build fail", scenarios)
+        if stops_early and early_stop is None:
+            early_stop = f"under {shell} the original's all-succeed build stops before the end of the changed " \
+                         f"steps: {_result_text(base)}"
         other, saved_b = build(fixed, snapshot=True, save=_resume_points(fixed, prefix))
         try:
             scenarios += 1
@@ -320,6 +331,8 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
         if base.gap:
             return Verdict("unprovable", f"under {shell} the original stops at a gap of the stub world: {base.stop}",
                            "gap: " + _gap_class(base.gap), scenarios)
+    if early_stop is not None:
+        return Verdict("unprovable", early_stop, "stops before the changed steps", scenarios)
     return Verdict("proven", f"{scenarios} scenarios under {', '.join(shells)}", "proven", scenarios)
 
 

@@ -488,6 +488,27 @@ static int cmd_tr(int n, char **args) {
     return 0;
 }
 
+/* The machine the build runs on, as the commands that name it print it (an x86_64 Debian
+ * builder): ``arch="$(dpkg --print-architecture)"; case "$arch" in amd64) ...;; *) exit 1``.
+ * A silent stub made such scripts stop at their "unsupported architecture" branch, before
+ * the steps a fix changed, so nothing after it was ever compared. Both sides see the same. */
+static int say(const char *text) {
+    return write(1, text, strlen(text)) < 0 ? 0 : 0;
+}
+
+static int cmd_machine(const char *name, int n, char **args) {
+    if (!strcmp(name, "dpkg") && n == 1 && !strcmp(args[0], "--print-architecture")) return say("amd64\n");
+    if (!strcmp(name, "apk") && n == 1 && !strcmp(args[0], "--print-arch")) return say("x86_64\n");
+    if (!strcmp(name, "arch") && n == 0) return say("x86_64\n");
+    if (!strcmp(name, "nproc") && n == 0) return say("2\n");
+    if (!strcmp(name, "uname") && n == 1) {
+        if (!strcmp(args[0], "-m") || !strcmp(args[0], "-p") || !strcmp(args[0], "-i")) return say("x86_64\n");
+        if (!strcmp(args[0], "-s")) return say("Linux\n");
+    }
+    if (!strcmp(name, "uname") && n == 0) return say("Linux\n");
+    return -1;
+}
+
 /* Ubuntu's add-apt-repository (since 18.04) updates the package lists after adding the
  * source, unless -n/--no-update: ``apt-add-repository -y ... && apt-get install firefox``. */
 static int cmd_add_repository(int n, char **args) {
@@ -648,6 +669,8 @@ static int effects(int argc, char **argv, const char *cwd) {
     const char *name = base(argv[at]);
     int n = argc - at - 1;
     char **args = argv + at + 1;
+    int machine = cmd_machine(name, n, args);
+    if (machine >= 0) return machine;
     if (!strcmp(name, "mkdir")) return cmd_mkdir(n, args);
     if (!strcmp(name, "apt-get") || !strcmp(name, "apt")) return cmd_apt(n, args);
     if (!strcmp(name, "add-apt-repository") || !strcmp(name, "apt-add-repository")) return cmd_add_repository(n, args);
