@@ -603,7 +603,8 @@ def test_stubs_answer_what_machine_the_build_runs_on() -> None:
     # docker-library style: an empty $(dpkg --print-architecture) took the `*) exit 1` branch,
     # so the merged RUNs after it never ran. The stubs answer as an x86_64 Debian builder.
     original = ('FROM debian\nRUN arch="$(dpkg --print-architecture)"; case "$arch" in amd64) m="$(uname -m)";; '
-                '*) exit 1;; esac; [ "$m" = x86_64 ] && [ "$(nproc)" -ge 1 ]\nRUN cd /srv || exit 0\nRUN make install\n')
+                '*) exit 1;; esac; [ "$m" = x86_64 ] && [ "$(nproc)" -ge 1 ] && [ "$(locale charmap)" = UTF-8 ] '
+                '&& [ "$(rpm --query --queryformat=\'%{ARCH}\' rpm)" = x86_64 ]\nRUN cd /srv || exit 0\nRUN make install\n')
     check(original, original.replace("\nRUN make install", " && make install"), "disproven")
     check(original, original.replace("\nRUN cd /srv || exit 0\nRUN make install",
                                      "\nRUN (cd /srv || exit 0) && make install"), "proven")

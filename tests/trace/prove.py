@@ -293,7 +293,7 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
                            f"in: {_result_text(base)}", "gap: fill made the build fail", scenarios)
         if stops_early and early_stop is None:
             early_stop = f"under {shell} the original's all-succeed build stops before the end of the changed " \
-                         f"steps: {_result_text(base)}"
+                         f"steps: {_result_text(base)}: {base.stop}"
         other, saved_b = build(fixed, snapshot=True, save=_resume_points(fixed, prefix))
         try:
             scenarios += 1

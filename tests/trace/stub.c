@@ -506,6 +506,12 @@ static int cmd_machine(const char *name, int n, char **args) {
         if (!strcmp(args[0], "-s")) return say("Linux\n");
     }
     if (!strcmp(name, "uname") && n == 0) return say("Linux\n");
+    if (!strcmp(name, "locale") && n == 1 && !strcmp(args[0], "charmap")) return say("UTF-8\n");
+    if (!strcmp(name, "getconf") && n == 1 && !strcmp(args[0], "LONG_BIT")) return say("64\n");
+    if (!strcmp(name, "rpm")) {  /* rpm --query --queryformat='%{ARCH}' rpm; rpm --eval '%{_arch}' */
+        for (int i = 0; i < n; i++)
+            if (strstr(args[i], "%{ARCH}") || strstr(args[i], "%{_arch}")) return say("x86_64");
+    }
     return -1;
 }
 
