@@ -43,7 +43,13 @@ SHOWN = 20
 # 06:02 UTC: 0. The stub world now models what those builds need (mkdir of a filled directory,
 # rm -r of a made one, relative commands in made directories, more fills): the sample's 209
 # safe fixes are all proven (DO101 1, DO102 26, DO103 1, DO105 171, DO404 10), in 977 s.
-KNOWN_NOT_PROVEN: dict[str, int] = {}
+# 06:52 UTC: 11 DO105. A build that stops before the end of the changed steps in every scenario
+# proves nothing in any world, not only a filled one (e900460): they had counted as proven
+# although their merged RUNs never ran. Left: a check of real output the stubs cannot give
+# (adoptium's jshell file.encoding '[ = UTF-8 ]', wordpress '[ -d ]' of an extracted tree,
+# home-assistant's 'exit 1' branch, sclorg). 198 proven (DO101 1, DO102 26, DO103 1, DO105 160,
+# DO404 10), in 896 s under load.
+KNOWN_NOT_PROVEN: dict[str, int] = {"DO105": 11}
 
 
 def _prove_file(path: Path) -> tuple[Counter[str], list[str]]:
