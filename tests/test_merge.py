@@ -184,6 +184,9 @@ def test_physical_lines_break_at_line_feeds_only() -> None:
         # `false && rm -rf /opt/old || true` exited 0: the build no longer failed.
         ("DO105", "FROM a\nRUN false\nRUN rm -rf /opt/old || true\n",
          "FROM a\nRUN false \\\n    && { rm -rf /opt/old || true; }\n"),
+        # the same where the first RUN fails only in one of the harness's scenarios
+        ("DO105", "FROM a\nRUN make\nRUN rm -rf /opt/old || true\n",
+         "FROM a\nRUN make \\\n    && { rm -rf /opt/old || true; }\n"),
         # `... && echo cleaning; rm -rf ...`: a failed install was hidden.
         ("DO105", "FROM debian\nRUN apt-get update && apt-get install -y curl\n"
                   "RUN echo cleaning; rm -rf /var/lib/apt/lists/*\n",
@@ -201,7 +204,8 @@ def test_physical_lines_break_at_line_feeds_only() -> None:
 )
 def test_merges_do_not_mask_a_failure(code: str, text: str, expected: str) -> None:
     assert fixed(text, code).text == expected
-    assert_proven(text, expected)
+    if "\nRUN false\n" not in text:  # it fails in every scenario: nothing after it is compared
+        assert_proven(text, expected)
 
 
 @pytest.mark.parametrize(

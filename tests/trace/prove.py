@@ -262,16 +262,18 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
               shells: tuple[str, ...], max_failures: int, filled: bool = False) -> Verdict | Layout:
     """``prove`` in one stub world; a richer world (``fill_gap``) when the original stops at a gap.
 
-    An original whose all-succeed build fails before or in the instructions the fix changed
-    proves nothing, in any world: every other scenario only adds a failure, so what follows the
-    stop runs in none of them (``RUN [ -e /etc/x ]`` before a merge that leaks a ``cd`` would
-    be "proven" in two scenarios that never reach the merge). In a world with gaps ``filled``
+    An original whose all-succeed build fails before or in the instructions the fix changed,
+    under every shell, proves nothing, in any world: every other scenario only adds a failure,
+    so what follows the stop runs in none of them (a stop under one shell only is that shell's
+    own doing, as dash's missing ``set -o pipefail``: the real build stops there too).
+    ``RUN [ -e /etc/x ]`` before a merge that leaks a ``cd`` would otherwise be "proven" in two
+    scenarios that never reach the merge. In a world with gaps ``filled``
     the fill may itself have made that step fail (a stubbed ``gradlew`` before ``mkdir`` of its
     directory: "File exists"); without fills, a stub that prints nothing did (an empty
     ``$(dpkg --print-architecture)``; stub.c now answers such questions). A stop after every
     changed instruction still lets them run in every scenario."""
     scenarios = 0
-    early_stop: str | None = None  # why nothing after the original's stop was compared
+    early_stops: list[str] = []  # per shell: why nothing after the original's stop was compared
     for shell in shells:
         build = functools.partial(execute, initial=initial, relative=relative, shell=shell)
         # The all-succeed builds save their state before each RUN after the common prefix: a
@@ -291,9 +293,9 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
                 state.remove()
             return Verdict("unprovable", f"under {shell} the original fails in the world its gaps were filled "
                            f"in: {_result_text(base)}", "gap: fill made the build fail", scenarios)
-        if stops_early and early_stop is None:
-            early_stop = f"under {shell} the original's all-succeed build stops before the end of the changed " \
-                         f"steps: {_result_text(base)}: {base.stop}"
+        if stops_early:
+            early_stops.append(f"under {shell} the original's all-succeed build stops before the end of the changed " \
+                               f"steps: {_result_text(base)}: {base.stop}")
         other, saved_b = build(fixed, snapshot=True, save=_resume_points(fixed, prefix))
         try:
             scenarios += 1
@@ -331,8 +333,10 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
         if base.gap:
             return Verdict("unprovable", f"under {shell} the original stops at a gap of the stub world: {base.stop}",
                            "gap: " + _gap_class(base.gap), scenarios)
-    if early_stop is not None:
-        return Verdict("unprovable", early_stop, "stops before the changed steps", scenarios)
+    # A stop under one shell only is that shell's own doing (dash has no `set -o pipefail`):
+    # the real build stops there too, and the other shell compared the steps after it.
+    if len(early_stops) == len(shells):
+        return Verdict("unprovable", early_stops[0], "stops before the changed steps", scenarios)
     return Verdict("proven", f"{scenarios} scenarios under {', '.join(shells)}", "proven", scenarios)
 
 
