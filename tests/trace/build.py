@@ -134,7 +134,12 @@ def _declare_args(ins: Instruction, scope: dict[str, Variable], global_args: dic
         if eq:
             scope[name] = Variable(name, substitute(value.strip("\"'"), scope), "arg", ins)
         else:
-            scope[name] = global_args.get(name, Variable(name, None, "arg", ins))
+            inherited = global_args.get(name)
+            if (inherited is None or inherited.value is None) and name in world.PLATFORM_ARGS:
+                # BuildKit's automatic platform ARGs: an ``ARG TARGETARCH`` without a value
+                # gets the build's platform (home-assistant: ``[ -z "$TARGETARCH" ] && exit 1``)
+                inherited = Variable(name, world.PLATFORM_ARGS[name], "arg", ins)
+            scope[name] = inherited or Variable(name, None, "arg", ins)
 
 
 def _declare_env(ins: Instruction, scope: dict[str, Variable]) -> None:
@@ -211,6 +216,7 @@ def _step(build: Build, ins: Instruction, index: int, stage: StagePlan, scope: d
                                    ins.start_line, index))
 
 
+_GIT_SOURCE = re.compile(r"^git@|^[a-z+]+://[^#]*\.git(#|$)")
 _ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$")
 
 
@@ -224,7 +230,12 @@ def _copy(ins: Instruction, index: int, stage: StagePlan, scope: dict[str, Varia
     dest = substitute(dest_written, scope) or dest_written
     into_dir = (dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
                 or any(_looks_like_dir(s) for s in sources)
-                or (ins.name == "ADD" and any(_ARCHIVE.search(s) and "://" not in s for s in sources)))
+                or (ins.name == "ADD" and any(_ARCHIVE.search(s) and "://" not in s for s in sources))
+                # ``ADD --unpack=true URL.tar.gz /usr/src/bashio`` unpacks a remote archive too, and
+                # ``ADD https://github.com/x/y.git#v1 /src`` checks out a repository: directories
+                or (ins.name == "ADD" and any(f.name == "unpack" and (f.value or "true") == "true" for f in ins.flags)
+                    and any(_ARCHIVE.search(s.strip("\"'")) for s in sources))
+                or (ins.name == "ADD" and any(_GIT_SOURCE.search(s.strip("\"'")) for s in sources)))
     stage.steps.append(CopyStep(_resolve(dest, stage.workdir), tuple(sources), into_dir, index))
 
 
@@ -274,7 +285,10 @@ def _scan(step: RunStep, names: set[str], paths: set[str], relative: set[str], d
     for word in step.argv:
         names.update(_NAME.findall(word))
         for match in _ABSOLUTE_COMMAND.finditer(word):
-            if not match.group(1).endswith("/"):  # ``>> "/opt/x/$V/conf"``: a directory, not a command
+            # ``>> "/opt/x/$V/conf"``: a directory, not a command; nor a path a script makes with
+            # mkdir (``cp -R $(nix-store -qR result/) /tmp/nix-store-closure`` after ``mkdir
+            # /tmp/nix-store-closure``: the word after ``$(...)`` is no command)
+            if not match.group(1).endswith("/") and not _made_by_mkdir(match.group(1), everything):
                 paths.add(match.group(1))
         for match in _RELATIVE_COMMAND.finditer(word):
             relative.add(match.group(1))
@@ -293,6 +307,11 @@ def _scan(step: RunStep, names: set[str], paths: set[str], relative: set[str], d
                 dirs.add(parent)
     if step.argv and "/" not in step.argv[0]:
         names.add(step.argv[0])
+
+
+def _made_by_mkdir(path: str, everything: str) -> bool:
+    return re.search(r"\bmkdir\b[^;&|\n]*\s[\"']?" + re.escape(path.rstrip("/")) + r"/?[\"']?(?=[\s;&|)]|$)",
+                     everything) is not None
 
 
 def _created_by_script(path: str, everything: str) -> bool:

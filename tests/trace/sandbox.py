@@ -10,7 +10,9 @@ reach outside, everything dies with it), no network (bash's /dev/tcp), /proc mou
 /dev/stdout and /dev/fd, and a wall-clock timeout.
 
 Needs root, util-linux ``unshare`` with --root/--wd/--mount-proc, a C compiler (``cc``) for
-the stub, dash and bash; ``unavailable()`` says in one line what is missing.
+the stub, dash and bash, and busybox (Debian's busybox-static, which CI provisions with
+``scripts/engine.sh install``): the stub runs the pure text filters (awk, sed, cut, ...) for
+real through it (stub.c); ``unavailable()`` says in one line what is missing.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from tests.trace import declared, world
 
 STUB_SOURCE = Path(__file__).with_name("stub.c")
 STUB_FILE = b"#!/.trace/stub\n"
+BUSYBOX = ".trace/busybox"  # inside a root (stub.c runs the pure text filters with it)
 RUN_TIMEOUT = 20.0  # seconds per RUN: stubs return at once, so only an endless loop gets near it
 SHELLS = ("dash", "bash")
 
@@ -171,6 +174,15 @@ def _store_for(pid: int) -> Store:
         wanted[f"usr/bin/{name}"] = os.path.realpath(binary)
         for lib in _shared_libraries(binary) + _shared_libraries(str(stub)):
             wanted[lib.lstrip("/")] = os.path.realpath(lib)
+    # The real text filters (stub.c, pure_filter), outside PATH: a script's own ``busybox``
+    # is a command like any other, a stub.
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        raise RuntimeError("busybox is not installed (apt-get install busybox-static): the stub runs "
+                           "the pure text filters (awk, sed, cut, ...) with it")
+    wanted[BUSYBOX] = os.path.realpath(busybox)
+    for lib in _shared_libraries(busybox):
+        wanted[lib.lstrip("/")] = os.path.realpath(lib)
     files: dict[str, Path] = {}
     for inside, source in wanted.items():
         copy = path / "files" / inside.replace("/", "_")
@@ -192,18 +204,22 @@ def unavailable() -> str | None:
     if shutil.which("unshare") is None:
         return "the trace harness needs util-linux unshare; not installed"
     try:
-        root = new_root(Layout(names=frozenset({"mkdir", "ls"})), "dash")
+        root = new_root(Layout(names=frozenset({"mkdir", "ls", "awk"})), "dash")
     except (RuntimeError, OSError) as error:
         return f"the trace harness cannot build its sandbox: {error}"
     try:
         result = run(root, ["/bin/sh", "-c", "cd /tmp && mkdir -p made && ls made >/dev/null"],
                      dict(world.BASE_ENV), "/")
+        filtered = run(root, ["/bin/sh", "-c", '[ "$(echo a-b | awk -F- \'{ print $NF }\')" = b ]'],
+                       dict(world.BASE_ENV), "/")
     except OSError as error:
         return f"the trace harness cannot run its sandbox: {error}"
     finally:
         remove_root(root)
     if result.status != 0 or [r.args for r in result.records] != [("-p", "made"), ("made",)]:
         return f"the trace harness's sandbox does not work here: exit {result.status}: {result.stderr.strip()[:200]}"
+    if filtered.status != 0:
+        return f"the trace harness's busybox does not run its text filters: {filtered.stderr.strip()[:200]}"
     return None
 
 

@@ -9,7 +9,9 @@
  *      otherwise 0;
  *   2. when it succeeds, applies the world model's effects (mkdir, apt lists, package
  *      add/remove of the toolchain binaries listed in /.trace/packages, rm under the apt lists,
- *      git clone's directory);
+ *      git clone's directory, the file a download writes) — or, for a pure text filter that
+ *      reads only its stdin (awk, sed, cut, head, ...: ``filter`` below), runs the real one
+ *      (the store's static busybox, /.trace/busybox) and takes its exit status;
  *   3. appends one record to /.trace/log (a single write: concurrent pipeline members do not
  *      interleave) and exits.
  * A record is a sequence of "LEN:BYTES" fields ended by "\n": status, path, argc, args...,
@@ -17,7 +19,8 @@
  * async root pid, ancestor pipe count, ancestor pipe inodes... (see ancestry() below).
  * The policy (which flags are cache flags, which packages own which binaries) is written by
  * the Python side; this file is only the mechanism.  It must stay free of output on stdout,
- * except ``tr`` (below): a pure filter whose output a script uses as a name.
+ * except the pure filters (``tr`` below, the busybox ones) and the machine's answers
+ * (``cmd_machine``): output a script uses as a name or a value.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -30,6 +33,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -44,6 +48,7 @@ extern char **environ;
 #define FILLED "/.trace/filled"
 #define MADE "/.trace/made"
 #define LISTS "/var/lib/apt/lists"
+#define BUSYBOX "/.trace/busybox"
 #define LOG_LIMIT (4L << 20)
 
 typedef struct {
@@ -607,6 +612,10 @@ static int cmd_rm(int n, char **args, const char *cwd) {
     }
     for (int i = 0; i < n; i++) {
         if (!operands_only && args[i][0] == '-') { operands_only = !strcmp(args[i], "--"); continue; }
+        /* ``rm -rf "$GNUPGHOME"`` with an empty value (a stub's ``mktemp -d`` prints nothing):
+         * the real rm removes nothing for "" (and refuses "." and ".."), not the directory. */
+        const char *last = base(args[i]);
+        if (!args[i][0] || !strcmp(last, ".") || !strcmp(last, "..")) continue;
         if (recursive) {
             char made[4096];
             absolute(args[i], made, sizeof made);
@@ -667,6 +676,269 @@ static int cmd_git(int n, char **args) {
     return 0;
 }
 
+/* --- downloads: the file a successful download writes ------------------------------------------
+ * ``curl -fL -o "$f" "$url" && [ -s "$f" ]`` (docker-library tomcat), ``wget -O x.tgz URL && tar
+ * -xzf x.tgz``: a download that succeeds leaves a non-empty file, on every machine. The file is
+ * a stub script ("#!/.trace/stub" then a comment naming the URL): running it (after the
+ * ``chmod +x`` the stub world does not model) is an invocation like any other, a shell reading
+ * it (``sh install.sh``) runs nothing, and what the build downloaded where is compared with
+ * the other files. Only a file that does not exist yet is written (a stub or placeholder the
+ * harness put there stays); "-" (stdout), recursive and spider modes write nothing here. */
+
+static int in_set(char c, const char *set) { return c && strchr(set, c) != NULL; }
+
+static int is_named(const char *arg, const char *const *names) {
+    for (int k = 0; names[k]; k++)
+        if (!strcmp(arg, names[k])) return 1;
+    return 0;
+}
+
+/* The last path segment of a URL ("" when it ends with '/'); ``query`` keeps "?...". */
+static void url_name(const char *url, char *out, size_t cap, int query) {
+    const char *start = strstr(url, "://");
+    start = start ? start + 3 : url;
+    const char *path = strchr(start, '/');
+    out[0] = 0;
+    if (!path) return;
+    size_t end = strcspn(path, query ? "#" : "?#");
+    const char *name = path;
+    for (size_t i = 0; i < end; i++)
+        if (path[i] == '/') name = path + i + 1;
+    size_t len = (size_t)(path + end - name);
+    if (len >= cap) return;
+    memcpy(out, name, len);
+    out[len] = 0;
+}
+
+static void write_download(const char *dir, const char *file, const char *url, int create_dirs) {
+    char path[4096];
+    if (!*file || !strcmp(file, "-")) return;
+    if (file[0] != '/' && dir && *dir) snprintf(path, sizeof path, "%s/%s", dir, file);
+    else snprintf(path, sizeof path, "%s", file);
+    char real[4096];
+    absolute(path, real, sizeof real);
+    if (!strncmp(real, LISTS "/", sizeof LISTS) || !strncmp(real, "/.trace/", 8) || !strncmp(real, "/proc/", 6) ||
+        !strncmp(real, "/dev/", 5))
+        return;
+    struct stat st;
+    if (lstat(path, &st) == 0) return;
+    if (create_dirs) {
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", real);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) { *slash = 0; mkdirs(parent); }
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    if (fd < 0) return;
+    buf text = {0};
+    put(&text, "#!/.trace/stub\n# downloaded from ", 33);
+    put(&text, url, strcspn(url, "\n"));
+    put(&text, "\n", 1);
+    if (write(fd, text.data, text.len) < 0) {}
+    close(fd);
+    free(text.data);
+}
+
+static int cmd_curl(int n, char **args) {
+    static const char valued[] = "AbcCdDeEFHKmoPQrtTuUwxXyYz";
+    static const char *const long_valued[] = {
+        "--output", "--output-dir", "--header", "--data", "--data-raw", "--data-binary", "--data-urlencode",
+        "--user", "--user-agent", "--retry", "--retry-delay", "--retry-max-time", "--max-time", "--connect-timeout",
+        "--proto", "--proto-redir", "--cacert", "--capath", "--cert", "--key", "--write-out", "--request",
+        "--referer", "--cookie", "--cookie-jar", "--form", "--range", "--config", "--proxy", "--resolve",
+        "--limit-rate", "--max-redirs", "--continue-at", "--dns-servers", "--interface", "--netrc-file",
+        "--oauth2-bearer", "--time-cond", "--upload-file", "--url", "--ciphers", "--tls-max", "--dump-header",
+        "--trace", "--trace-ascii", "--stderr", "--speed-limit", "--speed-time", "--pinnedpubkey",
+        "--create-file-mode", "--max-filesize", "--noproxy", "--proxy-user", "--socks5", "--socks5-hostname",
+        "--unix-socket", "--variable", "--json", "--url-query", "--aws-sigv4", "--cert-type", "--key-type",
+        "--local-port", "--preproxy", "--proxy-header", "--form-string", "--quote", NULL};
+    const char *outputs[64], *urls[64], *dir = NULL;
+    int nout = 0, nurl = 0, all_remote = 0, create_dirs = 0, operands_only = 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        if (operands_only || a[0] != '-' || !a[1]) {
+            if (nurl < 64) urls[nurl++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) { operands_only = 1; continue; }
+        if (a[1] == '-') {
+            const char *value = i + 1 < n ? args[i + 1] : "";
+            if (!strcmp(a, "--output")) { if (nout < 64) outputs[nout++] = value; i++; }
+            else if (!strcmp(a, "--remote-name")) { if (nout < 64) outputs[nout++] = ""; }
+            else if (!strcmp(a, "--remote-name-all")) all_remote = 1;
+            else if (!strcmp(a, "--create-dirs")) create_dirs = 1;
+            else if (!strcmp(a, "--output-dir")) { dir = value; i++; }
+            else if (!strcmp(a, "--url")) { if (nurl < 64) urls[nurl++] = value; i++; }
+            else if (!strncmp(a, "--output=", 9)) { if (nout < 64) outputs[nout++] = a + 9; }
+            else if (!strncmp(a, "--output-dir=", 13)) dir = a + 13;
+            else if (!strncmp(a, "--url=", 6)) { if (nurl < 64) urls[nurl++] = a + 6; }
+            else if (!strcmp(a, "--head") || !strcmp(a, "--next")) return 0;  /* not one plain download */
+            else if (is_named(a, long_valued)) i++;
+            continue;
+        }
+        for (const char *c = a + 1; *c; c++) {
+            if (*c == 'O') { if (nout < 64) outputs[nout++] = ""; continue; }
+            if (*c == 'I' || *c == ':') return 0;
+            if (in_set(*c, valued)) {
+                const char *value = c[1] ? c + 1 : (i + 1 < n ? args[++i] : "");
+                if (*c == 'o' && nout < 64) outputs[nout++] = value;
+                break;
+            }
+        }
+    }
+    for (int u = 0; u < nurl; u++) {
+        const char *out = u < nout ? outputs[u] : all_remote ? "" : NULL;
+        if (!out) continue;
+        char remote[1024];
+        if (!*out) url_name(urls[u], remote, sizeof remote, 0);
+        write_download(dir, *out ? out : remote, urls[u], create_dirs);
+    }
+    return 0;
+}
+
+static int cmd_wget(int n, char **args) {
+    static const char valued[] = "OoaPtTwQeiUBlADIRXn";
+    static const char *const long_valued[] = {
+        "--output-document", "--directory-prefix", "--header", "--user", "--password", "--user-agent", "--tries",
+        "--timeout", "--wait", "--ca-certificate", "--certificate", "--private-key", "--post-data", "--post-file",
+        "--method", "--body-data", "--load-cookies", "--save-cookies", "--output-file", "--append-output",
+        "--input-file", "--execute", "--limit-rate", "--quota", "--dns-timeout", "--connect-timeout",
+        "--read-timeout", "--waitretry", "--referer", "--http-user", "--http-password", "--ftp-user",
+        "--ftp-password", "--proxy-user", "--proxy-password", "--bind-address", "--level", "--accept", "--reject",
+        "--domains", "--include-directories", "--exclude-directories", "--progress", "--ca-directory",
+        "--secure-protocol", "--ciphers", NULL};
+    static const char *const whole[] = {"--recursive", "--mirror", "--page-requisites", "--spider",
+                                        "--force-directories", "--input-file", "--content-disposition", NULL};
+    const char *document = NULL, *dir = NULL, *urls[64];
+    int nurl = 0, operands_only = 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        if (operands_only || a[0] != '-' || !a[1]) {
+            if (nurl < 64) urls[nurl++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) { operands_only = 1; continue; }
+        if (a[1] == '-') {
+            const char *value = i + 1 < n ? args[i + 1] : "";
+            size_t k = strcspn(a, "=");
+            if (is_named(a, whole) || (a[k] && !strncmp(a, "--input-file", k))) return 0;
+            if (!strcmp(a, "--output-document")) { document = value; i++; }
+            else if (!strcmp(a, "--directory-prefix")) { dir = value; i++; }
+            else if (!strncmp(a, "--output-document=", 18)) document = a + 18;
+            else if (!strncmp(a, "--directory-prefix=", 19)) dir = a + 19;
+            else if (is_named(a, long_valued)) i++;
+            continue;
+        }
+        for (const char *c = a + 1; *c; c++) {
+            if (in_set(*c, "rmpxi")) return 0;  /* recursive, mirror, requisites, host dirs, input file */
+            if (in_set(*c, valued)) {
+                const char *value = c[1] ? c + 1 : (i + 1 < n ? args[++i] : "");
+                if (*c == 'O') document = value;
+                if (*c == 'P') dir = value;
+                break;
+            }
+        }
+    }
+    if (!nurl) return 0;
+    if (document) {
+        write_download(NULL, document, urls[0], 0);
+        return 0;
+    }
+    for (int u = 0; u < nurl; u++) {
+        char name[1024];
+        url_name(urls[u], name, sizeof name, 1);
+        write_download(dir, *name ? name : "index.html", urls[u], dir != NULL);
+    }
+    return 0;
+}
+
+/* --- pure text filters: the real one, from the store's static busybox -----------------------
+ * ``arch="$(dpkg --print-architecture | awk -F- '{ print $NF }')"; case "$arch" in amd64) ...;;
+ * *) exit 1`` (docker-library redis): a silent awk took the ``exit 1`` branch. A filter that
+ * reads only its stdin and writes only its stdout (no file operand, no option that names a
+ * file or edits in place) computes the same output from the same input on every machine, so
+ * the stub runs the real one on the stdin it was given (what builtins and stubs printed) and
+ * exits with its status. Only the option letters listed here, each as GNU and busybox both
+ * read it, are let through; any other form stays a silent stub. The scenario's failure still
+ * wins: a failing invocation is not run (main). grep is not here: on a stub's empty output a
+ * real ``grep -q`` would fail where the real build's grep finds its line. */
+
+typedef struct {
+    const char *name;
+    const char *flags;    /* option letters without a value */
+    const char *valued;   /* option letters with a value (attached or the next argument) */
+    const char *program;  /* valued letters that give the program (awk -e, sed -e) */
+    int program_operand;  /* the first operand is the program unless a program letter gave it */
+    int min_operands, max_operands;  /* other operands (names for basename/dirname; no files) */
+    int numeric_count;    /* ``head -1``, ``tail -5`` */
+} filter_spec;
+
+static const filter_spec filters[] = {
+    {"awk", "", "Fv", "", 1, 0, 0, 0},
+    {"sed", "nrE", "e", "e", 1, 0, 0, 0},
+    {"cut", "sn", "bcdf", "", 0, 0, 0, 0},
+    {"head", "qv", "nc", "", 0, 0, 0, 1},
+    {"tail", "qv", "nc", "", 0, 0, 0, 1},
+    {"sort", "nrugMbdfiVsz", "kt", "", 0, 0, 0, 0},
+    {"uniq", "cdui", "fsw", "", 0, 0, 0, 0},
+    {"tac", "", "", "", 0, 0, 0, 0},
+    {"rev", "", "", "", 0, 0, 0, 0},
+    {"basename", "", "", "", 0, 1, 2, 0},
+    {"dirname", "", "", "", 0, 1, 1, 0},
+    {NULL, NULL, NULL, NULL, 0, 0, 0, 0},
+};
+
+static const filter_spec *pure_filter(const char *name, int n, char **args) {
+    const filter_spec *spec = NULL;
+    for (int k = 0; filters[k].name; k++)
+        if (!strcmp(filters[k].name, name)) spec = &filters[k];
+    if (!spec) return NULL;
+    int operands = 0, have_program = 0, operands_only = 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        if (operands_only || a[0] != '-' || !a[1]) {
+            if (!strcmp(a, "-")) return NULL;  /* stdin named as a file: not worth the forms */
+            operands++;
+            continue;
+        }
+        if (!strcmp(a, "--")) { operands_only = 1; continue; }
+        if (a[1] == '-') return NULL;  /* long options differ between implementations */
+        if (spec->numeric_count && strspn(a + 1, "0123456789") == strlen(a + 1)) continue;
+        for (const char *c = a + 1; *c; c++) {
+            if (in_set(*c, spec->flags)) continue;
+            if (!in_set(*c, spec->valued)) return NULL;
+            if (!c[1] && ++i >= n) return NULL;
+            have_program |= in_set(*c, spec->program);
+            break;
+        }
+    }
+    if (spec->program_operand && !have_program) operands--;  /* the program itself */
+    if (spec->program_operand && !have_program && operands < 0) return NULL;
+    return operands >= spec->min_operands && operands <= spec->max_operands ? spec : NULL;
+}
+
+static sigset_t original_mask;
+
+/* Run the filter; its exit status (128 + signal when a signal ended it, 127 when busybox
+ * could not run: sandbox.unavailable() checks it is there). */
+static int run_filter(int argc, char **argv) {
+    pid_t child = fork();
+    if (child < 0) return 125;
+    if (child == 0) {
+        sigprocmask(SIG_SETMASK, &original_mask, NULL);
+        char **applet = calloc((size_t)argc, sizeof *applet);
+        if (!applet) _exit(125);
+        applet[0] = (char *)base(argv[1]);
+        for (int i = 2; i < argc; i++) applet[i - 1] = argv[i];
+        execv(BUSYBOX, applet);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) return 125;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static int effects(int argc, char **argv, const char *cwd) {
     /* ``sudo [-H|-E|-u USER ...] CMD ARGS``: the stub stands for sudo and the command it runs
      * (the build runs as root), so CMD's effects apply: ``sudo rm -rf /var/lib/apt/lists/*``
@@ -685,6 +957,8 @@ static int effects(int argc, char **argv, const char *cwd) {
     if (!strcmp(name, "rm")) return cmd_rm(n, args, cwd);
     if (!strcmp(name, "tr")) return cmd_tr(n, args);
     if (!strcmp(name, "git")) return cmd_git(n, args);
+    if (!strcmp(name, "curl")) return cmd_curl(n, args);
+    if (!strcmp(name, "wget")) return cmd_wget(n, args);
     return 0;
 }
 
@@ -815,7 +1089,7 @@ int main(int argc, char **argv) {
      * either way; the pending signal is dropped at exit. */
     sigset_t all;
     sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, NULL);
+    sigprocmask(SIG_BLOCK, &all, &original_mask);
     if (argc < 2) return 127;
     char cwd[4096];
     if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "?");
@@ -824,7 +1098,8 @@ int main(int argc, char **argv) {
     if (log < 0 || fstat(log, &st) != 0 || st.st_size > LOG_LIMIT) return 127;
 
     int status = scenario_status(argc, argv, cwd);
-    if (status == 0) status = effects(argc, argv, cwd);
+    if (status == 0)
+        status = pure_filter(base(argv[1]), argc - 2, argv + 2) ? run_filter(argc, argv) : effects(argc, argv, cwd);
     if (!strcmp(base(argv[1]), "sleep")) let_background_run();
 
     mode_t mask = umask(0);

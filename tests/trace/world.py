@@ -23,9 +23,22 @@ small, explicit model (the mechanism is in ``stub.c``):
   a stub for each relative command the scripts name (``./autogen.sh``) in it.
 
 - ``tr -d SET`` and ``tr SET1 SET2`` (ranges and simple escapes) filter stdin to stdout, so
-  a name a script computes with them is right (``dst="$(echo "$src" | tr -d 3)"``).
+  a name a script computes with them is right (``dst="$(echo "$src" | tr -d 3)"``);
+- the pure text filters that read only their stdin — awk, sed (not ``-i``/``-f``), cut, head,
+  tail, sort, uniq, tac, rev, and basename/dirname of their operands — run for real (a
+  static busybox the store holds; only option letters GNU and busybox read alike), so a
+  value a script computes with them is right (``arch="$(dpkg --print-architecture | awk -F-
+  '{ print $NF }')"``; ``dpkg``, ``uname -m``, ``nproc`` ... answer as an x86_64 Debian
+  builder, stub.c ``cmd_machine``); grep stays a stub (a real ``grep -q`` on a stub's empty
+  output would fail where the real build's finds its line);
+- a download that succeeds (``curl -o FILE``/``-O``, ``wget URL``/``-O FILE``/``-P DIR``)
+  leaves a non-empty file, as it does on every machine (``curl -fL -o "$f" "$url" && [ -s
+  "$f" ]``): a stub script naming the URL, so running it is an invocation and a shell reading
+  it runs nothing; an existing file is left as it is;
+- BuildKit's automatic platform ARGs (``ARG TARGETARCH`` without a value) have the x86_64
+  builder's values (``PLATFORM_ARGS``).
 
-Everything else (tar, cp, mv, ln, chmod, curl ...) changes nothing and prints nothing: both sides run the same
+Everything else (tar, cp, mv, ln, chmod, grep ...) changes nothing and prints nothing: both sides run the same
 stubs, so an effect both sides share need not be modelled; an effect a fix could move
 across a reader must be.
 """
@@ -69,6 +82,13 @@ SKELETON = (
 MERGED_USR_LINKS = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
 APT_LISTS_FILE = "var/lib/apt/lists/deb.debian.org_debian_dists_stable_main_binary-amd64_Packages"
 EMPTY_FILES = (APT_LISTS_FILE, "etc/os-release", "etc/passwd", "etc/group")
+
+# BuildKit's automatic platform ARGs (a stage's ``ARG TARGETARCH`` without a value gets them),
+# for the x86_64 Linux builder the stubs answer as (stub.c, cmd_machine).
+PLATFORM_ARGS = {
+    "TARGETPLATFORM": "linux/amd64", "TARGETOS": "linux", "TARGETARCH": "amd64", "TARGETVARIANT": "",
+    "BUILDPLATFORM": "linux/amd64", "BUILDOS": "linux", "BUILDARCH": "amd64", "BUILDVARIANT": "",
+}
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 BASE_ENV = {"PATH": DEFAULT_PATH, "HOME": "/root", "HOSTNAME": "buildkitsandbox"}
