@@ -584,17 +584,18 @@ def test_rm_r_removes_what_the_build_made() -> None:
 
 @needs_sandbox
 def test_an_original_stopping_before_the_changed_steps_proves_nothing() -> None:
-    # The stub world has no /etc/nginx/nginx.conf, so the original stops at line 2 in every
-    # scenario and the merge below (which leaks the cd into make install) never runs: it was
-    # "proven: 2 scenarios". Now it is not proven, in a world without any gap filled too.
-    original = "FROM debian\nRUN [ -e /etc/nginx/nginx.conf ]\nRUN cd /srv || exit 0\nRUN make install\n"
-    wrong = "FROM debian\nRUN [ -e /etc/nginx/nginx.conf ]\nRUN cd /srv || exit 0 && make install\n"
+    # The stub cmp succeeds, so `! cmp` stops the original at line 2 in every scenario and the
+    # merge below (which leaks the cd into make install) never runs: it was "proven: 2
+    # scenarios" (with `[ -e /etc/nginx/nginx.conf ]`, a test, which guards.py now forces).
+    # Now it is not proven, in a world without any gap filled too.
+    stop = "RUN ! cmp /opt/a /opt/b\n"
+    original = f"FROM debian\n{stop}RUN cd /srv || exit 0\nRUN make install\n"
+    wrong = f"FROM debian\n{stop}RUN cd /srv || exit 0 && make install\n"
     check(original, wrong, "unprovable", ("stops before the end of the changed steps",))
     # without that stop the same wrong merge is disproven
-    check(original.replace("RUN [ -e /etc/nginx/nginx.conf ]\n", ""),
-          wrong.replace("RUN [ -e /etc/nginx/nginx.conf ]\n", ""), "disproven")
+    check(original.replace(stop, ""), wrong.replace(stop, ""), "disproven")
     # a stop after every changed step still lets them run in every scenario
-    late = "FROM debian\nRUN mkdir /x\nRUN touch /x/a\nRUN [ -e /etc/nginx/nginx.conf ]\n"
+    late = f"FROM debian\nRUN mkdir /x\nRUN touch /x/a\n{stop}"
     check(late, late.replace("\nRUN touch", " && touch"), "proven")
 
 
@@ -606,5 +607,6 @@ def test_stubs_answer_what_machine_the_build_runs_on() -> None:
                 '*) exit 1;; esac; [ "$m" = x86_64 ] && [ "$(nproc)" -ge 1 ] && [ "$(locale charmap)" = UTF-8 ] '
                 '&& [ "$(rpm --query --queryformat=\'%{ARCH}\' rpm)" = x86_64 ]\nRUN cd /srv || exit 0\nRUN make install\n')
     check(original, original.replace("\nRUN make install", " && make install"), "disproven")
-    check(original, original.replace("\nRUN cd /srv || exit 0\nRUN make install",
-                                     "\nRUN (cd /srv || exit 0) && make install"), "proven")
+    grouped = original.replace("\nRUN cd /srv || exit 0\nRUN make install", "\nRUN (cd /srv || exit 0) && make install")
+    check(original, grouped, "proven")
+    assert "forced" not in prove(original, grouped).reason  # the answers, not forced tests, got it there

@@ -39,6 +39,11 @@ original that then stops before or in the changed instructions proves nothing (`
 and the fills stay where a real build would agree (a positive ``[ -s FILE ]``, never a
 negative one; the first ``mkdir`` of a filled directory succeeds, a second fails).
 
+A script's own test of real output (``[ -n "$success" ]`` after a download loop, ``[
+"$(jshell ...)" = UTF-8 ]``) fails in the stub world and would stop the original before the
+changed steps in every scenario; such tests are forced to the value the real build gives them,
+the same on both sides (``guards.py``, ``forcing.py``), and the verdict names them.
+
 A build the harness cannot run (``build.Unprovable``), a RUN that times out or floods the
 trace, a nondeterministic trace, or an original whose all-succeed build stops at a gap of
 the stub world (a command it has no stub for, a ``cd`` into a directory it did not create,
@@ -50,10 +55,12 @@ from __future__ import annotations
 import difflib
 import functools
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from dockopt.syntax import parse
-from tests.trace import sandbox
+from tests.trace import guards, sandbox
+from tests.trace.forcing import search_forced
 from tests.trace.build import DirStep, Plan, RunStep, Unprovable, layout, plan
 from tests.trace.run import Failure, Key, Outcome, Position, State, execute, fill_gap, files_of
 from tests.trace.sandbox import Layout
@@ -229,15 +236,42 @@ def prove(original_text: str, fixed_text: str, *, shells: tuple[str, ...] = SHEL
         original, fixed = plan(original_text), plan(fixed_text)
     except Unprovable as why:
         return Verdict("unprovable", str(why), _category(str(why)))
+    verdict = _prove_plans(original, fixed, shells, max_failures)
+    if verdict.category in ("stops before the changed steps", "gap: fill made the build fail"):
+        return _prove_forced(original, fixed, shells, max_failures) or verdict
+    return verdict
+
+
+def _prove_plans(original: Plan, fixed: Plan, shells: tuple[str, ...], max_failures: int,
+                 forced: Mapping[int, bool] | None = None) -> Verdict:
+    """``prove`` of two plans in the stub world, its gaps filled as the original meets them."""
     initial, relative = layout(original, fixed)
     prefix, changed = _changed(original, fixed)
-    verdict = None
     for fills in range(MAX_GAP_FILLS + 1):
-        verdict = _prove_in(original, fixed, initial, relative, prefix, changed, shells, max_failures, fills > 0)
+        verdict = _prove_in(original, fixed, initial, relative, prefix, changed, shells, max_failures, fills > 0,
+                            forced or {})
         if not isinstance(verdict, Layout):
             return verdict
         initial = verdict
     return Verdict("unprovable", f"still stops at a gap of the stub world after {MAX_GAP_FILLS} fills", "gap: too many")
+
+
+def _prove_forced(original: Plan, fixed: Plan, shells: tuple[str, ...], max_failures: int) -> Verdict | None:
+    """``prove`` in a world where the tests that stop the original take the other value
+    (``guards.py``): None when the tests do not correspond or forcing them does not get the
+    original's all-succeed build through the changed steps under any shell."""
+    guarded_a, tests_a = guards.instrument(original)
+    guarded_b, tests_b = guards.instrument(fixed)
+    if not tests_a or tests_a != tests_b:
+        return None
+    _, changed = _changed(original, fixed)
+    for shell in shells:  # a stop of one shell's own (dash and `set -o pipefail`) has no test to force
+        forced = search_forced(guarded_a, layout(guarded_a, guarded_b), shell, max(changed, default=-1))
+        if forced:
+            verdict = _prove_plans(guarded_a, guarded_b, shells, max_failures, forced)
+            shown = ", ".join(f"`{tests_a[k]}` {'true' if v else 'false'}" for k, v in sorted(forced.items()))
+            return replace(verdict, reason=f"{verdict.reason}; with {len(forced)} test(s) forced: {shown}"[:600])
+    return None
 
 
 def _instructions(text: str) -> list[tuple[object, ...]] | None:
@@ -259,7 +293,8 @@ def _instructions(text: str) -> list[tuple[object, ...]] | None:
 
 
 def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[str], prefix: int, changed: set[int],
-              shells: tuple[str, ...], max_failures: int, filled: bool = False) -> Verdict | Layout:
+              shells: tuple[str, ...], max_failures: int, filled: bool = False,
+              forced: Mapping[int, bool] | None = None) -> Verdict | Layout:
     """``prove`` in one stub world; a richer world (``fill_gap``) when the original stops at a gap.
 
     An original whose all-succeed build fails before or in the instructions the fix changed,
@@ -275,7 +310,7 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
     scenarios = 0
     early_stops: list[str] = []  # per shell: why nothing after the original's stop was compared
     for shell in shells:
-        build = functools.partial(execute, initial=initial, relative=relative, shell=shell)
+        build = functools.partial(execute, initial=initial, relative=relative, shell=shell, forced=forced or {})
         # The all-succeed builds save their state before each RUN after the common prefix: a
         # failure scenario is the all-succeed build up to the RUN where its invocation fails
         # (the stubs are deterministic), so it resumes there instead of rebuilding the prefix.

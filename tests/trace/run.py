@@ -16,10 +16,11 @@ import posixpath
 import re
 import shlex
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tests.trace import declared, sandbox
+from tests.trace import declared, guards, sandbox
 from tests.trace.build import CopyStep, DirStep, Plan, RunStep
 from tests.trace.sandbox import Layout, Record
 
@@ -84,6 +85,7 @@ class Outcome:
     gap_cwd: str = ""  # where the shell probably was then (the last invocation's directory)
     gap_cwds: tuple[str, ...] = ()  # every candidate for that, most likely first (see _shell_dirs)
     problem: str = ""  # timeout / trace overflow: nothing can be concluded
+    guards: list[tuple[int, bool, int]] = field(default_factory=list)  # the last RUN's tests (guards.py)
     files: dict[int, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
 
@@ -173,7 +175,7 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
     unset = _UNSET.search(outcome.gap)
     if unset:
         name = unset.group(1)
-        if name in initial.variables or not initial.files:
+        if name in initial.variables:
             return None
         return replace(initial, variables=initial.variables | {name})
     command_v = _XTRACE_COMMAND_V.match(outcome.gap)
@@ -382,10 +384,12 @@ class State:
 
 def execute(build: Plan, initial: Layout, relative: frozenset[str], shell: str, failure: Failure | None = None,
             *, snapshot: bool = False, start: State | None = None, consume: bool = False,
-            save: frozenset[Position] = frozenset()) -> tuple[Outcome, dict[Position, State]]:
+            save: frozenset[Position] = frozenset(),
+            forced: Mapping[int, bool] | None = None) -> tuple[Outcome, dict[Position, State]]:
     """One build, stopping at the first failing RUN as the builder does: from fresh roots, or
     resumed from a saved ``start`` (used up when ``consume``, else copied). Returns the outcome
-    and the states saved before the RUNs at the positions in ``save`` (the caller removes them)."""
+    and the states saved before the RUNs at the positions in ``save`` (the caller removes them).
+    ``forced``: the tests whose outcome is forced (``guards.py``), by number."""
     if start is None:
         state = State((0, 0), {}, Outcome(), Counter())
     else:
@@ -396,8 +400,11 @@ def execute(build: Plan, initial: Layout, relative: frozenset[str], shell: str, 
         for stage_pos in range(state.position[0], len(build.stages)):
             stage = build.stages[stage_pos]
             if stage.index not in roots:
-                roots[stage.index] = (sandbox.copy_root(roots[stage.base]) if stage.base is not None
-                                      else sandbox.new_root(initial, shell))
+                if stage.base is not None:
+                    roots[stage.index] = sandbox.copy_root(roots[stage.base])
+                else:
+                    roots[stage.index] = sandbox.new_root(initial, shell)
+                    guards.force(roots[stage.index], forced or {})
             root = roots[stage.index]
             first = state.position[1] if stage_pos == state.position[0] else 0
             for step_pos in range(first, len(stage.steps)):
@@ -407,6 +414,12 @@ def execute(build: Plan, initial: Layout, relative: frozenset[str], shell: str, 
                     continue
                 if (stage_pos, step_pos) in save:
                     saved[(stage_pos, step_pos)] = State((stage_pos, step_pos), roots, outcome, seen).copy()
+                # Variables the world sets (a fill: ``set -u`` read one the base image's ENV
+                # gives, as php's PHP_INI_DIR): in the environment unless the file sets them.
+                filled_env = {} if stage.base is not None else {
+                    name: f"/filled/{name}" for name in initial.variables if name not in dict(step.env)}
+                if filled_env:
+                    step = replace(step, env=tuple(sorted({**dict(step.env), **filled_env}.items())))
                 if _run_step(outcome, seen, root, step, (stage_pos, step_pos), stage.index, shell, failure):
                     return outcome, saved
             if snapshot:
@@ -429,6 +442,7 @@ def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, p
         what = "timed out" if result.timed_out else "flooded the trace"
         outcome.problem = f"line {step.line} {what} under {shell}"
         return True
+    outcome.guards = guards.take_log(root)
     keys = [(r.path, declared.without_cache_flags(r.path, r.args), r.cwd) for r in result.records]
     ambiguous = _ambiguous(result.records, keys)
     for i, (record, key) in enumerate(zip(result.records, keys)):

@@ -235,7 +235,8 @@ class Layout:
     files: frozenset[str] = frozenset()  # files the scripts source (``. /etc/x``)
     relative: frozenset[str] = frozenset()  # relative command paths (./configure): a stub in each of dirs
     # variables a sourced file the harness stands in for would set (``. "$APACHE_ENVVARS"``,
-    # then ``set -u`` reads $APACHE_LOCK_DIR): each of ``files`` assigns them a value
+    # then ``set -u`` reads $APACHE_LOCK_DIR): each of ``files`` assigns them a value, and the
+    # base image's environment has them (run.execute: php's PHP_INI_DIR)
     variables: frozenset[str] = frozenset()
 
 

@@ -1,0 +1,137 @@
+"""Forced guards: worlds in which a shell test on real output takes the value the real build gives it.
+
+A stub prints nothing and writes empty files, so a script's own checks of real output fail in
+the stub world: ``[ -n "$success" ]`` after a download loop, ``[ "$(jshell ...)" = UTF-8 ]``,
+``test "$(id postgres)" = "uid=26(postgres) ..."``, ``if [ "$VERSION_CODENAME" != bullseye ];
+then exit 1; fi``. The original then stops before the steps the fix changed, in every
+scenario, and the fix is unprovable (``prove._prove_in``).
+
+A test (``[ ... ]``, ``test ...``) is a pure builtin: apart from expanding its words it only
+sets ``$?``. So a world in which one test's outcome is *forced* is a world like any other, as
+long as both sides force the same test: ``instrument`` rewrites every test command of every
+shell-form RUN into ``__trace_guard K [ ... ]``, numbered in build order, and both files must
+give the same sequence of tests (the fixer copies bodies verbatim; a fix that adds, drops or
+reorders a test has no corresponding guards, and is left unprovable). ``__trace_guard``, a shell
+function defined in front of every script on its first line (line numbers unchanged),
+evaluates the test unless ``/.trace/guards/K.t`` (forced true) or ``K.f`` (forced false)
+exists, and appends ``K forced status`` to ``/.trace/guardlog``, which ``run._run_step`` reads.
+
+``prove`` searches the forced set only for an original that stops before the end of the
+changed steps under every shell: it flips the last test the stopping RUN evaluated (a failed
+test is forced true, a passed one false: ``if [ ... ]; then exit 1``), rebuilds, and repeats
+while each flip moves the stop on. The real build passes every check it makes (it builds), so
+the world found is closer to it than the stub world; the comparison in it is the usual one.
+``[[ ... ]]`` is syntax, not a command, and stays unforced.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from dockopt.shell.parse import parse_script
+from tests.trace.build import Plan, RunStep
+
+FUNCTION = "__trace_guard"
+GUARD_DIR = ".trace/guards"
+GUARD_LOG = ".trace/guardlog"
+# One line, so that every line of the script keeps its number; `local` keeps the function's
+# variables out of the script (and of `set -a`'s exports); `if "$@"` is exempt from `set -e`.
+DEFINITION = (
+    f'{FUNCTION}() {{ local __trace_k="$1"; shift; '
+    f'if [ -e "/{GUARD_DIR}/$__trace_k.t" ]; then echo "$__trace_k 1 0" >>/{GUARD_LOG}; return 0; fi; '
+    f'if [ -e "/{GUARD_DIR}/$__trace_k.f" ]; then echo "$__trace_k 1 1" >>/{GUARD_LOG}; return 1; fi; '
+    f'if "$@"; then echo "$__trace_k 0 0" >>/{GUARD_LOG}; return 0; '
+    f'else local __trace_s=$?; echo "$__trace_k 0 $__trace_s" >>/{GUARD_LOG}; return "$__trace_s"; fi; }}; '
+)
+SHELLS = frozenset({"sh", "bash", "dash", "ash"})
+MAX_FLIPS = 8  # forced tests tried per proof before giving up
+
+
+def _tests(script: str) -> list[tuple[int, str]]:
+    """(offset, source text) of each ``[ ... ]``/``test ...`` command of a script, in order."""
+    found: list[tuple[int, str]] = []
+    for command in parse_script(script).commands:
+        name = command.name_value
+        if command.name is None or name not in ("[", "test"):
+            continue
+        start = command.name.span[0]
+        found.append((start, script[start:command.span[1]]))
+    return sorted(found)
+
+
+def _script_index(argv: tuple[str, ...]) -> int | None:
+    """Where a RUN's script is in its argv: a POSIX shell's ``-c SCRIPT`` (last word), else
+    None (an exec-form ``python -c`` is a stub's argument, not a script)."""
+    shell = posixpath.basename(argv[0]) if argv else ""
+    if shell in SHELLS and len(argv) >= 3 and argv[-2].endswith("c") and argv[-2].startswith("-"):
+        return len(argv) - 1
+    return None
+
+
+def instrument(build: Plan) -> tuple[Plan, list[str]]:
+    """The plan with every test command guarded, and the guarded tests' texts in build order
+    (whitespace folded) for the correspondence check."""
+    texts: list[str] = []
+    stages = []
+    for stage in build.stages:
+        steps = []
+        for step in stage.steps:
+            where = _script_index(step.argv) if isinstance(step, RunStep) else None
+            if where is None:
+                steps.append(step)
+                continue
+            assert isinstance(step, RunStep)
+            script = step.argv[where]
+            tests = _tests(script)
+            rewritten = script
+            numbers = range(len(texts), len(texts) + len(tests))
+            for (offset, text), number in reversed(list(zip(tests, numbers))):
+                rewritten = f"{rewritten[:offset]}{FUNCTION} {number} {rewritten[offset:]}"
+            texts.extend(" ".join(text.split()) for _, text in tests)
+            if tests:
+                rewritten = DEFINITION + rewritten
+            steps.append(replace(step, argv=(*step.argv[:where], rewritten)))
+        stages.append(replace(stage, steps=steps))
+    return Plan(stages, build.texts, build.instruction_texts), texts
+
+
+_LOG_LINE = re.compile(r"(\d+) ([01]) (\d+)")
+
+
+def read_log(text: str) -> list[tuple[int, bool, int]]:
+    """The guard log: (test number, forced, status) per evaluation, in order."""
+    return [(int(m.group(1)), m.group(2) == "1", int(m.group(3)))
+            for m in map(_LOG_LINE.fullmatch, text.splitlines()) if m]
+
+
+def next_flip(evaluations: list[tuple[int, bool, int]], tried: set[int]) -> tuple[int, bool] | None:
+    """The last test the stopping RUN evaluated that has not been forced yet, with the value
+    to force (the other one: a failed test true, a passed one false), or None."""
+    for number, was_forced, status in reversed(evaluations):
+        if not was_forced and number not in tried:
+            return number, status != 0
+    return None
+
+
+def force(root: Path, forced: Mapping[int, bool]) -> None:
+    """Write a root's forced tests (before its first RUN; a copied root keeps them)."""
+    if not forced:
+        return
+    where = root / GUARD_DIR
+    where.mkdir(parents=True, exist_ok=True)
+    for number, value in forced.items():
+        (where / f"{number}.{'t' if value else 'f'}").touch()
+
+
+def take_log(root: Path) -> list[tuple[int, bool, int]]:
+    """The tests the last RUN evaluated (and an empty log for the next)."""
+    log = root / GUARD_LOG
+    try:
+        text = log.read_text(errors="replace")
+    except FileNotFoundError:
+        return []
+    log.unlink()
+    return read_log(text)
