@@ -415,9 +415,9 @@ def execute(build: Plan, initial: Layout, relative: frozenset[str], shell: str, 
                 if (stage_pos, step_pos) in save:
                     saved[(stage_pos, step_pos)] = State((stage_pos, step_pos), roots, outcome, seen).copy()
                 # Variables the world sets (a fill: ``set -u`` read one the base image's ENV
-                # gives, as php's PHP_INI_DIR): in the environment unless the file sets them.
-                filled_env = {} if stage.base is not None else {
-                    name: f"/filled/{name}" for name in initial.variables if name not in dict(step.env)}
+                # gives, as php's PHP_INI_DIR): in the environment unless the file sets them
+                # (a stage built FROM another inherits them from the same base image).
+                filled_env = {name: f"/filled/{name}" for name in initial.variables if name not in dict(step.env)}
                 if filled_env:
                     step = replace(step, env=tuple(sorted({**dict(step.env), **filled_env}.items())))
                 if _run_step(outcome, seen, root, step, (stage_pos, step_pos), stage.index, shell, failure):
@@ -435,7 +435,11 @@ def execute(build: Plan, initial: Layout, relative: frozenset[str], shell: str, 
 def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, position: Position, stage: int,
               shell: str, failure: Failure | None) -> bool:
     """Run one RUN and record it; True when the build stops here."""
-    (root / step.cwd.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    try:
+        (root / step.cwd.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a stub file where the WORKDIR should be
+        outcome.problem = f"line {step.line}: its WORKDIR {step.cwd} is a file in the stub world"
+        return True
     result = sandbox.run(root, list(step.argv), dict(step.env), step.cwd,
                          fail=failure.spec() if failure else None, seen=seen[failure.key] if failure else 0)
     if result.timed_out or result.overflow:
