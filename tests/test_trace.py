@@ -640,3 +640,27 @@ def test_add_unpack_makes_a_directory_a_workdir_can_enter() -> None:
     original = ("FROM debian\nADD --unpack=true https://example.org/b.tar.gz /usr/src/b\nWORKDIR /usr/src/b\n"
                 "RUN cd /srv || exit 0\nRUN make install\n")
     check(original, original.replace("\nRUN make install", " && make install"), "disproven", ("/srv",))
+
+
+@needs_sandbox
+def test_rm_of_an_empty_operand_removes_nothing() -> None:
+    """tomcat: GNUPGHOME="$(mktemp -d)" is empty in the stub world, and `rm -rf "$GNUPGHOME"`
+    removed the current directory (the build had made it), so the next `mkdir` failed."""
+    original = ('FROM debian\nRUN mkdir -p /opt/t\nWORKDIR /opt/t\nRUN set -eux; d="$(mktemp -d)"; rm -rf "$d"; '
+                'mkdir webapps\nRUN cd /srv || exit 0\nRUN make install\n')
+    check(original, original.replace("\nRUN make install", " && make install"), "disproven", ("/srv",))
+
+
+@needs_sandbox
+@pytest.mark.parametrize(("command", "printed"), [
+    ("basename /usr/src/wordpress/wp-content/themes", "themes"), ("basename /a/b/ ", "b"),
+    ("basename x.tar.gz .tar.gz", "x"), ("basename .tar.gz .tar.gz", ".tar.gz"), ("basename /", "/"),
+    ("dirname /usr/src/x", "/usr/src"), ("dirname x", "."), ("dirname /x", "/"), ("dirname a//b/", "a"),
+])
+def test_basename_and_dirname_print_what_they_print_everywhere(command: str, printed: str) -> None:
+    """wordpress: dir="$(basename "${dir%/}")"; mkdir "wp-content/$dir" made 'wp-content/' (File
+    exists) when the stub basename printed nothing."""
+    original = (f'FROM debian\nRUN set -eu; d="$({command})"; [ "$d" = "{printed}" ] || exit 1; cd /srv\n'
+                "RUN make install\n")
+    verdict = prove(original, original.replace("\nRUN make install", " && make install"))
+    assert verdict.disproven and "forced" not in verdict.reason, verdict
