@@ -664,3 +664,14 @@ def test_basename_and_dirname_print_what_they_print_everywhere(command: str, pri
                 "RUN make install\n")
     verdict = prove(original, original.replace("\nRUN make install", " && make install"))
     assert verdict.disproven and "forced" not in verdict.reason, verdict
+
+
+@needs_sandbox
+def test_a_stub_reading_a_pipe_reads_it_to_the_end() -> None:
+    """jupyter pyspark (SHELL bash -o pipefail): `echo "$sum *f" | sha256sum -c -` failed with 141
+    when the stub sha256sum exited before echo wrote (SIGPIPE), and passed otherwise: the same
+    file's trace changed between builds ("not deterministic"). The writer here is slow on purpose."""
+    slow = 'i=0; while :; do i=$((i+1)); case $i in 30000) break;; esac; done'
+    original = (f'FROM debian\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN {{ {slow}; echo "abc *f"; }} '
+                "| sha256sum -c -\nRUN cd /srv || exit 0\nRUN make install\n")
+    check(original, original.replace("\nRUN make install", " && make install"), "disproven", ("/srv",))

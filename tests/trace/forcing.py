@@ -25,7 +25,9 @@ def search_forced(guarded: Plan, world: tuple[Layout, frozenset[str]], shell: st
         if filled is not None:
             initial = filled
             continue
-        if flipped is not None and best is not None and progress(outcome) <= progress(best):
+        if outcome.problem and flipped is None:
+            return None  # timed out or flooded unforced: nothing to learn
+        if flipped is not None and best is not None and (outcome.problem or progress(outcome) <= progress(best)):
             del forced[flipped]  # that flip did not move the stop on: undo it, try an earlier test
         else:
             best = outcome

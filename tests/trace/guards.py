@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -48,6 +49,7 @@ DEFINITION = (
 )
 SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 MAX_FLIPS = 8  # forced tests tried per proof before giving up
+LOOP_EVALUATIONS = 8
 
 
 def _tests(script: str) -> list[tuple[int, str]]:
@@ -109,9 +111,12 @@ def read_log(text: str) -> list[tuple[int, bool, int]]:
 
 def next_flip(evaluations: list[tuple[int, bool, int]], tried: set[int]) -> tuple[int, bool] | None:
     """The last test the stopping RUN evaluated that has not been forced yet, with the value
-    to force (the other one: a failed test true, a passed one false), or None."""
+    to force (the other one: a failed test true, a passed one false), or None. A test the RUN
+    evaluated more than ``LOOP_EVALUATIONS`` times is a loop's condition: forcing it would loop
+    without end (until the RUN's timeout) or not at all, so it is left alone."""
+    times = Counter(number for number, _, _ in evaluations)
     for number, was_forced, status in reversed(evaluations):
-        if not was_forced and number not in tried:
+        if not was_forced and number not in tried and times[number] <= LOOP_EVALUATIONS:
             return number, status != 0
     return None
 

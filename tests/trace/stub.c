@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1083,6 +1084,24 @@ static int skipped_env(const char *entry) {
     return 0;
 }
 
+/* A command reading a pipe reads it to the end, as the program it stands for would
+ * (``echo "$sum *file" | sha256sum -c -``): a stub that exits first leaves the writer a
+ * SIGPIPE, which kills a builtin ``echo`` (exit 141 under ``set -o pipefail``) or a
+ * ``{ ...; }`` subshell before its later commands, depending on who the scheduler ran first:
+ * traces that differed between two builds of the same file. Bounded: 16 MiB, or 5 s without
+ * data from a writer that never closes its end. */
+static void drain_stdin(void) {
+    if (!pipe_inode(0)) return;
+    char chunk[65536];
+    size_t total = 0;
+    struct pollfd ready = {0, POLLIN, 0};
+    while (total < (16u << 20) && poll(&ready, 1, 5000) > 0) {
+        ssize_t got = read(0, chunk, sizeof chunk);
+        if (got <= 0) return;
+        total += (size_t)got;
+    }
+}
+
 int main(int argc, char **argv) {
     /* Record before a signal can end it: a background job's stub that a later ``kill $!``
      * reaches mid-way would leave no record, or leave one, by chance. The stub returns at once
@@ -1101,6 +1120,7 @@ int main(int argc, char **argv) {
     if (status == 0)
         status = pure_filter(base(argv[1]), argc - 2, argv + 2) ? run_filter(argc, argv) : effects(argc, argv, cwd);
     if (!strcmp(base(argv[1]), "sleep")) let_background_run();
+    drain_stdin();
 
     mode_t mask = umask(0);
     umask(mask);
