@@ -215,3 +215,20 @@ def test_a_missing_busybox_is_said_in_one_line(monkeypatch: pytest.MonkeyPatch) 
         assert "busybox" in str(error) and "\n" not in str(error)
     else:
         pytest.fail("a store without busybox was made")
+
+
+@needs_sandbox
+def test_a_variable_the_base_image_sets_is_filled_for_both_sides() -> None:
+    """docker-library tomcat (jdk): `set -u` then `--with-java-home="$JAVA_HOME"`, which the
+    base image (eclipse-temurin) sets and the Dockerfile does not: the build stopped there
+    ('JAVA_HOME: parameter not set', a gap) before the merge. The filled value is the base
+    image's ENV, the same on both sides; the Dockerfile's own ENV still wins."""
+    original = ("FROM eclipse-temurin\nRUN set -eux; mkdir -p \"$JAVA_HOME/lib\"; cd \"$JAVA_HOME\"; "
+                "java --version\n" + TAIL)
+    check(original, wrong(original), "disproven", ("make",))
+    check(original, right(original), "proven")
+    # an ENV that a fix moves before the reader is a difference, not hidden by the fill
+    late_env = original.replace("RUN cd /srv", "ENV JAVA_HOME=/opt/java\nRUN cd /srv")
+    moved = late_env.replace("ENV JAVA_HOME=/opt/java\n", "").replace("FROM eclipse-temurin\n",
+                                                                      "FROM eclipse-temurin\nENV JAVA_HOME=/opt/java\n")
+    check(late_env, moved, "disproven", ("java",))
