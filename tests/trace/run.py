@@ -218,11 +218,11 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
     return None
 
 
-def _canonical(records: tuple[Record, ...]) -> list[Record]:
+def _canonical(records: tuple[Record, ...], concurrent: list[list[int]] | None = None) -> list[Record]:
     """The records in an order that does not depend on how concurrent processes were scheduled:
     the sets of ``_concurrent`` in order, each sorted by content."""
     ordered: list[Record] = []
-    for members in _concurrent(records):
+    for members in concurrent if concurrent is not None else _concurrent(records):
         ordered.extend(sorted((records[i] for i in members), key=_content) if len(members) > 1
                        else [records[members[0]]])
     return ordered
@@ -292,12 +292,12 @@ def _concurrent(records: tuple[Record, ...]) -> list[list[int]]:
     return out
 
 
-def _ambiguous(records: tuple[Record, ...], keys: list[Key]) -> set[int]:
+def _ambiguous(records: tuple[Record, ...], keys: list[Key], concurrent: list[list[int]] | None = None) -> set[int]:
     """Records whose key another record of the same concurrent set shares (``a | sort -u |
     sort -u``): which of them is the key's n-th call depends on scheduling, so a scenario
     failing "the n-th call" would fail a different command from one build to the next."""
     out: set[int] = set()
-    for members in _concurrent(records):
+    for members in concurrent if concurrent is not None else _concurrent(records):
         count = Counter(keys[i] for i in members)
         out.update(i for i in members if count[keys[i]] > 1)
     return out
@@ -448,12 +448,13 @@ def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, p
         return True
     outcome.guards = guards.take_log(root)
     keys = [(r.path, declared.without_cache_flags(r.path, r.args), r.cwd) for r in result.records]
-    ambiguous = _ambiguous(result.records, keys)
+    concurrent = _concurrent(result.records)
+    ambiguous = _ambiguous(result.records, keys, concurrent)
     for i, (record, key) in enumerate(zip(result.records, keys)):
         seen[key] += 1
         outcome.calls.append(Call(step.index, key, declared.is_cache_command(record.path, record.args, record.cwd),
                                   position, i in ambiguous))
-    for record in _canonical(result.records):
+    for record in _canonical(result.records, concurrent):
         if not declared.is_cache_command(record.path, record.args, record.cwd):
             outcome.events.append(Event(stage, record.path, declared.without_cache_flags(record.path, record.args),
                                         record.cwd, record.umask, record.env, step.user, record.status,
