@@ -204,8 +204,7 @@ def test_physical_lines_break_at_line_feeds_only() -> None:
 )
 def test_merges_do_not_mask_a_failure(code: str, text: str, expected: str) -> None:
     assert fixed(text, code).text == expected
-    if "\nRUN false\n" not in text:  # it fails in every scenario: nothing after it is compared
-        assert_proven(text, expected)
+    assert_proven(text, expected)
 
 
 @pytest.mark.parametrize(

@@ -97,3 +97,4 @@ def test_next_flip_forces_the_last_unforced_test_the_other_way() -> None:
     assert guards.next_flip(log, {0, 1}) is None
     loop = guards.read_log("5 0 0\n" * 9 + "5 0 1\n")  # `while [ $i -lt 10 ]`: never forced
     assert guards.next_flip(loop, set()) is None
+

@@ -319,3 +319,19 @@ def _created_by_script(path: str, everything: str) -> bool:
     escaped = re.escape(path.rstrip("/"))
     return re.search(r"\b(mkdir|clone|mv|cp|ln|tar|unzip)\b[^;&|\n]*\s[\"']?" + escaped + r"/?[\"']?(?=[\s;&|)]|$)",
                      everything) is not None
+
+
+_LITERAL_FAILURE = re.compile(r"\s*(?:exit\s+0*[1-9]\d*|false)\s*;?\s*")
+
+
+def fails_in_every_world(build: Plan, index: int) -> bool:
+    """Whether the RUN at instruction ``index`` is a literal failure (``RUN exit 1``, ``RUN
+    false``): the real build stops there too, whatever the world, so nothing after it runs in
+    any real build of the file (slackbot's failure example, the issue's ``RUN false``)."""
+    for stage in build.stages:
+        for step in stage.steps:
+            if isinstance(step, RunStep) and step.index == index and len(step.argv) >= 3 \
+                    and step.argv[-2].startswith("-") and step.argv[-2].endswith("c"):
+                return _LITERAL_FAILURE.fullmatch(step.argv[-1]) is not None
+    return False
+
