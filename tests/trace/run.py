@@ -109,6 +109,7 @@ _UNSET = re.compile(r": ([A-Za-z_]\w*): (?:parameter not set|unbound variable)$"
 _XTRACE_FILE_TEST = re.compile(r"^\++ (?:\[|'\['|test) -([efsxrd]) ([^\s'\"$*?]+)(?: \]| '\]')?$")
 _XTRACE_COMMAND_V = re.compile(r"^\++ command -v ([A-Za-z_][\w.+-]*)$")
 _XTRACE_CD = re.compile(r"^\++ cd ([^\s'\"$*?]+)$")
+_XTRACE = re.compile(r"^\++ ")
 # Names a bash-ism in a /bin/sh script runs under dash: genuinely missing there too.
 _DASH_LACKS = re.compile(r"\b(\[\[|source|declare|typeset|let|shopt|pushd|popd|local|function|mapfile|readarray)"
                          r": not found")
@@ -122,22 +123,84 @@ def _gap(stderr: str) -> str:
     if len(lines) > 1 and re.match(r"^\++ \w+=$", lines[-1].strip()) and _XTRACE_COMMAND_V.match(lines[-2].strip()):
         return lines[-2].strip()
     for line in reversed(lines):
-        if _GAP.search(line) and not _DASH_LACKS.search(line):
+        # A gap is the shell's (or a stub's) error message; an xtrace line only echoes a
+        # command, whose words may contain the same text (``+ grep 'not found'``).
+        if _GAP.search(line) and not _DASH_LACKS.search(line) and not _XTRACE.match(line.strip()):
             return line.strip()
     return ""
 
 
-def _shell_dirs(stderr: str, start: str, last_invocation: str) -> tuple[str, ...]:
+def _shell_dirs(stderr: str, start: str, last_invocation: str, made: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Where the shell probably was when it stopped, for a relative path in a gap: the last
     ``cd`` its xtrace shows (a builtin, so no invocation records it: ``cd /usr/src/postgresql;
-    awk ... > src/include/x.new``), then the last invocation's directory."""
+    awk ... > src/include/x.new``), then the last invocation's directory, then the directories
+    the build made itself, latest first (``git clone URL && cd repo/ && cd dm`` without xtrace:
+    the first ``cd`` is invisible, the clone's directory is where the shell went)."""
     here, seen = start, False
     for line in stderr.splitlines():
         match = _XTRACE_CD.match(line.strip())
         if match:
             here, seen = posixpath.normpath(posixpath.join(here, match.group(1))), True
     candidates = (here, last_invocation) if seen else (last_invocation,)
-    return tuple(dict.fromkeys(candidates))
+    return tuple(dict.fromkeys((*candidates, *reversed(made))))
+
+
+# git clone's options that take a value (as the stub's ``cmd_git`` reads them).
+_GIT_CLONE_VALUED = frozenset({"-b", "--branch", "--depth", "-o", "--origin", "-c", "--config", "--reference",
+                               "-j", "--jobs", "--filter", "-u", "--upload-pack", "--separate-git-dir",
+                               "--shallow-since"})
+
+
+def _clone_dir(record: Record) -> str:
+    """The directory a ``git clone`` invocation makes (absolute), or "" for any other."""
+    if posixpath.basename(record.path) != "git":
+        return ""
+    args, i = record.args, 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in ("-C", "-c") else 1
+    if i >= len(args) or args[i] != "clone":
+        return ""
+    operands, rest = [], args[i + 1:]
+    k = 0
+    while k < len(rest):
+        word = rest[k]
+        if word == "--":
+            operands.extend(rest[k + 1:])
+            break
+        if word.startswith("-") and len(word) > 1:
+            k += 2 if word in _GIT_CLONE_VALUED else 1
+            continue
+        operands.append(word)
+        k += 1
+    if len(operands) >= 2:
+        target = operands[1]
+    elif operands:
+        target = posixpath.basename(operands[0].rstrip("/"))
+        target = target[:-4] if target.endswith(".git") and len(target) > 4 else target
+    else:
+        return ""
+    return posixpath.normpath(posixpath.join(record.cwd, target)) if target else ""
+
+
+def _made_dirs(root: Path, records: tuple[Record, ...]) -> tuple[str, ...]:
+    """The directories the build made itself, in order: the stub mkdir's list
+    (/.trace/made) and the clones of this RUN."""
+    try:
+        made = (root / ".trace" / "made").read_text().splitlines()
+    except OSError:
+        made = []
+    clones = [d for d in map(_clone_dir, records) if d]
+    return tuple(dict.fromkeys(d for d in (*made, *clones) if d.startswith("/")))
+
+
+def _glob_word(path: str) -> str:
+    """A name the last component's pattern matches (``mongosh-*`` -> ``mongosh-filled``), so a
+    directory filled under it is what the shell's glob expands to; "" when the pattern is not
+    a plain ``*``/``?`` pattern of the last component only."""
+    head, last = posixpath.split(path)
+    if any(c in head for c in "*?[") or "[" in last or not any(c in last for c in "*?"):
+        return ""
+    return posixpath.join(head, last.replace("*", "filled").replace("?", "x"))
 
 
 # A gap's missing path, from dash's and bash's messages: (is a directory, path).
@@ -192,6 +255,8 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
             written = match.group(1).strip()
         if written.startswith(("cannot create ", ".: ")):
             written = written.split(" ", 2)[-1]
+        if is_dir and written and "\n" not in written and "$" not in written and _glob_word(written):
+            written = _glob_word(written)  # ``cd mongosh-*`` after ``tar xf``: the unpacked directory
         if not written or "$" in written or any(c in written for c in "*?[\n"):
             return None
         if not is_dir and "/" not in written and pattern is not _XTRACE_FILE_TEST:
@@ -467,5 +532,5 @@ def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, p
     outcome.stop_index = step.index
     outcome.gap = _gap(result.stderr)
     outcome.gap_cwd = result.records[-1].cwd if result.records else step.cwd
-    outcome.gap_cwds = _shell_dirs(result.stderr, step.cwd, outcome.gap_cwd)
+    outcome.gap_cwds = _shell_dirs(result.stderr, step.cwd, outcome.gap_cwd, _made_dirs(root, result.records))
     return True
