@@ -285,7 +285,7 @@ def build_model(document: Document) -> Build:
             current.base_stage = parent
             # A stage built on another stage inherits its ENV (and SHELL); ARGs do not carry over.
             scope = _stage_env(parent) if parent else {}
-            shell = _stage_shell(parent) if parent else _default_shell(resolved or base)
+            shell = _stage_shell(parent, document.escape) if parent else _default_shell(resolved or base, document.escape)
             stages.append(current)
             continue
         if current is None:
@@ -320,14 +320,23 @@ def _stage_env(stage: Stage) -> dict[str, Variable]:
     return env
 
 
-def _default_shell(image: str) -> tuple[str, ...]:
+def _default_shell(image: str, escape: str = "\\") -> tuple[str, ...]:
+    """The shell a RUN gets without SHELL: cmd on a Windows image, /bin/sh elsewhere. An image
+    of unknown family in a file whose escape character is the backtick is taken for Windows:
+    that directive exists for Windows paths (``C:\\``), and a Linux file has no use for it. Its
+    RUNs then run under cmd.exe, which dockopt does not analyse (a ``&&`` merge proven under sh
+    would prove nothing there)."""
     from dockopt.layers.base_images import family_of
 
-    return WINDOWS_SHELL if family_of(image) == "windows" else DEFAULT_SHELL
+    family = family_of(image)
+    if family == "windows" or (family == "unknown" and escape == "`"):
+        return WINDOWS_SHELL
+    return DEFAULT_SHELL
 
 
-def _stage_shell(stage: Stage) -> tuple[str, ...]:
-    shell = _stage_shell(stage.base_stage) if stage.base_stage else _default_shell(stage.base_resolved or stage.base)
+def _stage_shell(stage: Stage, escape: str = "\\") -> tuple[str, ...]:
+    shell = (_stage_shell(stage.base_stage, escape) if stage.base_stage
+             else _default_shell(stage.base_resolved or stage.base, escape))
     for ins in stage.instructions:
         if ins.name == "SHELL" and ins.is_json and ins.values:
             shell = tuple(ins.values)
