@@ -719,3 +719,18 @@ def test_a_literal_failure_stops_every_build_so_nothing_after_it_is_uncompared()
     computed = 'FROM ubuntu\nRUN ! cmp /a /b\nRUN cd /srv || exit 0\nRUN make install\n'
     check(computed, computed.replace("\nRUN make install", " && make install"), "unprovable")
 
+
+
+@needs_sandbox
+def test_a_stop_in_a_filled_world_under_one_shell_only_is_that_shells_own() -> None:
+    """ingress-nginx test-runner: `cd /tmp/luarocks*` matches the downloaded tarball and the
+    extracted directory; bash's cd then says "too many arguments" (a real image whose sh is
+    bash would too), dash enters the first match. In a world with a gap filled that counted as
+    the fill's doing and nothing was proven; as in an unfilled world, it takes a stop under
+    every shell, and dash compared every step after it."""
+    original = ('FROM debian\nENV TOOL=/opt/t/bin/tool\nRUN "$TOOL" --version\n'
+                "RUN wget -qO /tmp/lr.tgz https://x/lr.tar.gz && tar -C /tmp -xzf /tmp/lr.tgz && cd /tmp/lr* "
+                "&& ./configure\nRUN cd /srv || exit 0\nRUN make install\n")
+    check(original, original.replace("\nRUN make install", " && make install"), "disproven", ("under dash",))
+    check(original, original.replace("\nRUN cd /srv || exit 0\nRUN make install",
+                                     "\nRUN (cd /srv || exit 0) && make install"), "proven")
