@@ -20,6 +20,8 @@ DOWNLOAD = ('RUN set -eux; curl -fL -o x.tgz https://a/x; '
 ENCODING = 'RUN [ "$(echo \'System.out.println(1)\' | jshell -s -)" = UTF-8 ] || exit 1\n'
 # a check that must come out false in the real image (vscode-dev-containers' anaconda)
 CODENAME = 'RUN . /etc/os-release && if [ "${VERSION_CODENAME}" != "bullseye" ]; then exit 1; fi\n'
+# jenkins: a check of real output by a pipeline in an `if` condition (the stub grep succeeds)
+LDD = "RUN set -e; if ldd /usr/bin/java | grep 'not found'; then exit 1; fi\n"
 LEAKING = ("RUN cd /srv || exit 0\nRUN make install\n", "RUN cd /srv || exit 0 && make install\n")
 GROUPED = ("RUN cd /srv || exit 0\nRUN make install\n", "RUN (cd /srv || exit 0) && make install\n")
 
@@ -31,7 +33,7 @@ def _verdict(guard: str, change: tuple[str, str]) -> tuple[str, str]:
 
 
 @needs_sandbox
-@pytest.mark.parametrize("guard", [DOWNLOAD, ENCODING, CODENAME], ids=["download", "encoding", "codename"])
+@pytest.mark.parametrize("guard", [DOWNLOAD, ENCODING, CODENAME, LDD], ids=["download", "encoding", "codename", "if"])
 def test_a_failing_guard_before_the_changed_steps_is_forced(guard: str) -> None:
     status, reason = _verdict(guard, LEAKING)
     assert status == "disproven", reason
@@ -97,4 +99,15 @@ def test_next_flip_forces_the_last_unforced_test_the_other_way() -> None:
     assert guards.next_flip(log, {0, 1}) is None
     loop = guards.read_log("5 0 0\n" * 9 + "5 0 1\n")  # `while [ $i -lt 10 ]`: never forced
     assert guards.next_flip(loop, set()) is None
+
+
+def test_a_test_free_if_condition_is_guarded_as_a_whole() -> None:
+    text = ("FROM debian\nRUN if ldd /x | grep 'not found'; then exit 1; elif [ -e /y ]; then :; fi; "
+            "while read l; do :; done < /z\n")
+    built, texts = guards.instrument(plan(text))
+    script = built.stages[0].steps[0].argv[-1]  # type: ignore[union-attr]
+    assert texts == ["if ldd /x | grep 'not found'", "[ -e /y ]"]
+    assert "\n" not in script  # every line keeps its number
+    assert "__trace_condition 0; case $? in 0) :;; 1) ! :;; *) ldd /x | grep 'not found'; __trace_logged 0 $?;; esac" in script
+    assert "while read l" in script  # a loop's condition is not an `if`
 

@@ -21,7 +21,11 @@ changed steps under every shell: it flips the last test the stopping RUN evaluat
 test is forced true, a passed one false: ``if [ ... ]; then exit 1``), rebuilds, and repeats
 while each flip moves the stop on. The real build passes every check it makes (it builds), so
 the world found is closer to it than the stub world; the comparison in it is the usual one.
-``[[ ... ]]`` is syntax, not a command, and stays unforced.
+``[[ ... ]]`` is syntax, not a command, and stays unforced. An ``if``/``elif`` condition
+with no test in it (jenkins: ``if find ... | xargs ldd | grep 'not found'; then exit 1; fi``,
+where the stub grep succeeds) is guarded as a whole: ``__trace_condition K; case $? in 0) :;;
+1) ! :;; *) CONDITION; __trace_logged K $?;; esac``, on the same line (a condition is exempt
+from ``set -e`` whatever it runs). Loop conditions are never guarded.
 """
 from __future__ import annotations
 
@@ -32,10 +36,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from dockopt.shell.parse import parse_script
+from dockopt.shell.parse import _byte_to_char, _parse_tree, parse_script
 from tests.trace.build import Plan, RunStep
 
 FUNCTION = "__trace_guard"
+CONDITION = "__trace_condition"  # an `if` condition: 0/1 forced, 2 evaluate it
+LOG = "__trace_logged"
 GUARD_DIR = ".trace/guards"
 GUARD_LOG = ".trace/guardlog"
 # One line, so that every line of the script keeps its number; `local` keeps the function's
@@ -46,6 +52,9 @@ DEFINITION = (
     f'if [ -e "/{GUARD_DIR}/$__trace_k.f" ]; then echo "$__trace_k 1 1" >>/{GUARD_LOG}; return 1; fi; '
     f'if "$@"; then echo "$__trace_k 0 0" >>/{GUARD_LOG}; return 0; '
     f'else local __trace_s=$?; echo "$__trace_k 0 $__trace_s" >>/{GUARD_LOG}; return "$__trace_s"; fi; }}; '
+    f'{CONDITION}() {{ if [ -e "/{GUARD_DIR}/$1.t" ]; then echo "$1 1 0" >>/{GUARD_LOG}; return 0; fi; '
+    f'if [ -e "/{GUARD_DIR}/$1.f" ]; then echo "$1 1 1" >>/{GUARD_LOG}; return 1; fi; return 2; }}; '
+    f'{LOG}() {{ echo "$1 0 $2" >>/{GUARD_LOG}; return "$2"; }}; '
 )
 SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 MAX_FLIPS = 8  # forced tests tried per proof before giving up
@@ -64,6 +73,33 @@ def _tests(script: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _conditions(script: str, tests: list[tuple[int, str]]) -> list[tuple[int, int]]:
+    """(start, end) of each ``if``/``elif`` condition that holds no test command: a check of
+    real output by a pipeline (jenkins: ``if find ... | xargs ldd | grep 'not found'; then
+    exit 1; fi``), forced as a whole. Conditions with a test are forced through the test."""
+    tree = _parse_tree(script.encode("utf-8", "surrogatepass"))
+    if tree is None or tree.root_node.has_error:
+        return []
+    chars = _byte_to_char(script)
+    found: list[tuple[int, int]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type not in ("if_statement", "elif_clause"):
+            continue
+        keywords = [c.type for c in node.children]
+        if "then" not in keywords:
+            continue
+        condition = [c for c in node.children[1:keywords.index("then")] if c.type not in (";", "\n", "&", "comment")]
+        if not condition or any(c.type in ("if_statement", "heredoc_body") for c in condition):
+            continue
+        start, end = chars[condition[0].start_byte], chars[condition[-1].end_byte]
+        if not any(start <= offset < end for offset, _ in tests):
+            found.append((start, end))
+    return found
+
+
 def _script_index(argv: tuple[str, ...]) -> int | None:
     """Where a RUN's script is in its argv: a POSIX shell's ``-c SCRIPT`` (last word), else
     None (an exec-form ``python -c`` is a stub's argument, not a script)."""
@@ -74,8 +110,8 @@ def _script_index(argv: tuple[str, ...]) -> int | None:
 
 
 def instrument(build: Plan) -> tuple[Plan, list[str]]:
-    """The plan with every test command guarded, and the guarded tests' texts in build order
-    (whitespace folded) for the correspondence check."""
+    """The plan with every test command and test-free ``if`` condition guarded, and their
+    texts in build order (whitespace folded) for the correspondence check."""
     texts: list[str] = []
     stages = []
     for stage in build.stages:
@@ -88,12 +124,19 @@ def instrument(build: Plan) -> tuple[Plan, list[str]]:
             assert isinstance(step, RunStep)
             script = step.argv[where]
             tests = _tests(script)
+            edits = sorted([(offset, offset + len(text), "test") for offset, text in tests]
+                           + [(start, end, "if") for start, end in _conditions(script, tests)])
             rewritten = script
-            numbers = range(len(texts), len(texts) + len(tests))
-            for (offset, text), number in reversed(list(zip(tests, numbers))):
-                rewritten = f"{rewritten[:offset]}{FUNCTION} {number} {rewritten[offset:]}"
-            texts.extend(" ".join(text.split()) for _, text in tests)
-            if tests:
+            numbers = range(len(texts), len(texts) + len(edits))
+            for (start, end, kind), number in reversed(list(zip(edits, numbers))):
+                if kind == "test":
+                    rewritten = f"{rewritten[:start]}{FUNCTION} {number} {rewritten[start:]}"
+                else:  # the condition runs unless forced; its status is logged and kept
+                    rewritten = (f"{rewritten[:start]}{CONDITION} {number}; case $? in 0) :;; 1) ! :;; *) "
+                                 f"{rewritten[start:end]}; {LOG} {number} $?;; esac{rewritten[end:]}")
+            texts.extend(("if " if kind == "if" else "") + " ".join(script[start:end].split())
+                         for start, end, kind in edits)
+            if edits:
                 rewritten = DEFINITION + rewritten
             steps.append(replace(step, argv=(*step.argv[:where], rewritten)))
         stages.append(replace(stage, steps=steps))
