@@ -734,3 +734,24 @@ def test_a_stop_in_a_filled_world_under_one_shell_only_is_that_shells_own() -> N
     check(original, original.replace("\nRUN make install", " && make install"), "disproven", ("under dash",))
     check(original, original.replace("\nRUN cd /srv || exit 0\nRUN make install",
                                      "\nRUN (cd /srv || exit 0) && make install"), "proven")
+
+
+@needs_sandbox
+def test_an_arg_without_a_value_gets_one_when_the_build_needs_it() -> None:
+    """kaniko's run fixture: `ARG file` then `RUN echo run > $file`, built by kaniko's test with
+    --build-arg file=...; without one the redirect names no file and the build stopped at once.
+    The world where the build gets its --build-args runs on, and a leaked cd is caught."""
+    original = "FROM debian\nARG file\nRUN echo run > $file\nRUN cd /srv || exit 0\nRUN make install\n"
+    check(original, original.replace("\nRUN make install", " && make install"), "disproven", ("/srv",))
+    check(original, original.replace("\nRUN cd /srv || exit 0\nRUN make install",
+                                     "\nRUN (cd /srv || exit 0) && make install"), "proven")
+
+
+@needs_sandbox
+def test_a_command_name_with_a_leading_blank_fails_in_every_world() -> None:
+    """vimagick's ansible: `... && \\ useradd -rm ...` runs " useradd", which no PATH holds: the
+    real build stops there too, so nothing after it is left uncompared; a fix that changes the
+    failing RUN itself is still disproven."""
+    original = "FROM ubuntu\nRUN apt-get install -y sudo && \\ useradd -m test\nRUN echo a > /a\nRUN echo b > /b\n"
+    check(original, original.replace("\nRUN echo b", " && echo b"), "proven")
+    check(original, original.replace("&& \\ useradd", "&& useradd"), "disproven")

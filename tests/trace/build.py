@@ -38,6 +38,7 @@ class RunStep:
     user: str
     line: int
     index: int  # the instruction's position in the document (for the common-prefix shortcut)
+    unset_args: tuple[str, ...] = ()  # ARGs in scope without a value (no default, no --build-arg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +213,9 @@ def _step(build: Build, ins: Instruction, index: int, stage: StagePlan, scope: d
         argv = _run_argv(run)
         texts.extend(argv)
         env = {k: v.value for k, v in scope.items() if v.value is not None}
+        unset = tuple(sorted(k for k, v in scope.items() if v.value is None and v.kind == "arg"))
         stage.steps.append(RunStep(tuple(argv), tuple(sorted(env.items())), stage.workdir, stage.user,
-                                   ins.start_line, index))
+                                   ins.start_line, index, unset))
 
 
 _GIT_SOURCE = re.compile(r"^git@|^[a-z+]+://[^#]*\.git(#|$)")

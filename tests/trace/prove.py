@@ -325,7 +325,7 @@ def _prove_in(original: Plan, fixed: Plan, initial: Layout, relative: frozenset[
         # A RUN that is a literal failure (`RUN exit 1`) stops every real build too: what follows
         # it runs in none, so the comparison up to it is the whole comparison.
         stops_early = (not base.gap and base.result != ("ok",) and base.stop_index <= max(changed, default=-1)
-                       and not fails_in_every_world(original, base.stop_index))
+                       and not base.certain and not fails_in_every_world(original, base.stop_index))
         if stops_early and filled:
             early_stops.append(f"under {shell} the original fails in the world its gaps were filled in: "
                                f"{_result_text(base)}")

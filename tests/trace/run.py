@@ -86,6 +86,8 @@ class Outcome:
     gap_cwds: tuple[str, ...] = ()  # every candidate for that, most likely first (see _shell_dirs)
     problem: str = ""  # timeout / trace overflow: nothing can be concluded
     guards: list[tuple[int, bool, int]] = field(default_factory=list)  # the last RUN's tests (guards.py)
+    unset_args: tuple[str, ...] = ()  # the stopping RUN's ARGs without a value
+    certain: bool = False  # the stop is a failure every world shares (see _CERTAIN)
     files: dict[int, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
 
@@ -101,6 +103,10 @@ _GAP = re.compile(r"not found|No such file or directory|can't cd|can't open|cann
                   r"|Is a directory|Permission denied|No such file|Directory nonexistent"
                   r"|parameter not set|unbound variable")
 # ``set -u`` reading a variable nothing set (dash, bash): a sourced stand-in file should set it.
+# A command whose name begins with a blank (`&& \ useradd`: an escaped space before it) is
+# found on no PATH: the real build stops there too, in every world (vimagick's ansible).
+_CERTAIN = re.compile(r"(?:^|: )\s+\S+: (?:command )?not found$")
+_EMPTY_PATH = re.compile(r"cannot create : |: line \d+: : No such file or directory$")
 _UNSET = re.compile(r": ([A-Za-z_]\w*): (?:parameter not set|unbound variable)$")
 # The xtrace (``set -x``) line of the step that stopped the build, when that step is a test the
 # real image would pass: a positive file test on a file an install would have made
@@ -235,6 +241,10 @@ def fill_gap(outcome: Outcome, initial: Layout) -> Layout | None:
     ``cd`` its xtrace shows, else the last invocation's directory), the first such place not
     filled yet. Filling never decides a verdict by itself: both sides run in the same world,
     and ``prove`` refuses a filled world whose original then stops in the changed steps."""
+    if _EMPTY_PATH.search(outcome.gap) and set(outcome.unset_args) - initial.variables:
+        # An empty expansion named the path (kaniko's `ARG file` then `echo run > $file`): the
+        # world where the build gets its --build-args, as the file's own test passes them.
+        return replace(initial, variables=initial.variables | set(outcome.unset_args))
     unset = _UNSET.search(outcome.gap)
     if unset:
         name = unset.group(1)
@@ -530,7 +540,9 @@ def _run_step(outcome: Outcome, seen: Counter[Key], root: Path, step: RunStep, p
     last = result.stderr.strip().splitlines()[-1:] or [""]
     outcome.stop = f"line {step.line}: {last[0][:160]}"
     outcome.stop_index = step.index
-    outcome.gap = _gap(result.stderr)
+    outcome.unset_args = step.unset_args
+    outcome.certain = _CERTAIN.search(last[0]) is not None
+    outcome.gap = "" if outcome.certain else _gap(result.stderr)
     outcome.gap_cwd = result.records[-1].cwd if result.records else step.cwd
     outcome.gap_cwds = _shell_dirs(result.stderr, step.cwd, outcome.gap_cwd, _made_dirs(root, result.records))
     return True
