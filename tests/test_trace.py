@@ -605,11 +605,11 @@ def test_rm_r_removes_what_the_build_made() -> None:
 
 @needs_sandbox
 def test_an_original_stopping_before_the_changed_steps_proves_nothing() -> None:
-    # The stub cmp succeeds, so `! cmp` stops the original at line 2 in every scenario and the
-    # merge below (which leaks the cd into make install) never runs: it was "proven: 2
+    # The stub cat prints nothing, so the `case` stops the original at line 2 in every scenario
+    # and the merge below (which leaks the cd into make install) never runs: it was "proven: 2
     # scenarios" (with `[ -e /etc/nginx/nginx.conf ]`, a test, which guards.py now forces).
     # Now it is not proven, in a world without any gap filled too.
-    stop = "RUN ! cmp /opt/a /opt/b\n"
+    stop = 'RUN case "$(cat /etc/flavour)" in y) ;; *) exit 1;; esac\n'
     original = f"FROM debian\n{stop}RUN cd /srv || exit 0\nRUN make install\n"
     wrong = f"FROM debian\n{stop}RUN cd /srv || exit 0 && make install\n"
     check(original, wrong, "unprovable", ("stops before the end of the changed steps",))
@@ -709,14 +709,13 @@ def test_a_difference_only_the_first_build_shows_is_not_a_verdict() -> None:
 @needs_sandbox
 def test_a_literal_failure_stops_every_build_so_nothing_after_it_is_uncompared() -> None:
     """slackbot's failure example: `RUN echo About to fail!` + `RUN exit 1`, merged. The real
-    build stops at `exit 1` too; what follows it runs in no build. A stop that is not a literal
-    failure (`RUN exit "$CODE"`, `RUN false || exit 1` reads no differently to the harness, but
-    only the literal forms are recognised) still leaves the steps after it unproven."""
+    build stops at `exit 1` too; what follows it runs in no build. A stop that is computed (a
+    `case` on a stub's output) still leaves the steps after it unproven."""
     original = "FROM ubuntu\nRUN echo About to fail!\nRUN exit 1\n"
     check(original, "FROM ubuntu\nRUN echo About to fail! && exit 1\n", "proven")
     check(original, "FROM ubuntu\nRUN echo About to fail! && exit 2\n", "disproven")
     check(original, "FROM ubuntu\nRUN echo About to fail!; exit 0\n", "disproven")
-    computed = 'FROM ubuntu\nRUN ! cmp /a /b\nRUN cd /srv || exit 0\nRUN make install\n'
+    computed = 'FROM ubuntu\nRUN case "$(cat /etc/flavour)" in y) ;; *) exit 1;; esac\nRUN cd /srv || exit 0\nRUN make install\n'
     check(computed, computed.replace("\nRUN make install", " && make install"), "unprovable")
 
 

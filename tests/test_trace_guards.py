@@ -64,10 +64,25 @@ def test_no_guard_is_forced_when_the_tests_do_not_correspond() -> None:
 
 @needs_sandbox
 def test_a_stop_that_is_no_test_stays_unprovable() -> None:
-    # `! cmp` of two real binaries: no test to force, the stub cmp succeeds, `!` fails.
-    original = "FROM debian\nRUN ! cmp /bin/busybox /bin/busybox.foreign\n" + LEAKING[0]
+    # a `case` on a stub's output: no test or condition to force
+    original = 'FROM debian\nRUN case "$(cat /etc/flavour)" in y) ;; *) exit 1;; esac\n' + LEAKING[0]
     verdict = prove(original, original.replace(*LEAKING))
     assert verdict.status == "unprovable" and "stops before the end of the changed steps" in verdict.reason
+
+
+@needs_sandbox
+def test_a_negated_pipeline_ending_the_script_is_forced() -> None:
+    """buildah: `RUN ! cmp /bin/busybox /bin/busybox.foreign` fails in the stub world (cmp
+    succeeds); merged, it ends `arch && ls && { ! cmp ...; }`. Mid-script a `!` pipeline stops
+    nothing and is left alone."""
+    runs = "RUN arch\nRUN ! cmp /bin/busybox /bin/busybox.foreign\n"
+    original = f"FROM debian\nRUN cd /srv || exit 0\n{runs}"
+    assert prove(original, original.replace("\nRUN ! cmp", " && { ! cmp").replace(".foreign\n", ".foreign; }\n")).proven
+    wrong = original.replace("RUN cd /srv || exit 0\nRUN arch\n", "RUN cd /srv || exit 0 && arch\n")
+    verdict = prove(original, wrong)
+    assert verdict.disproven and "/srv" in verdict.reason, verdict
+    _, texts = guards.instrument(plan("FROM d\nRUN ! cmp /a /b; make\n"))
+    assert texts == []
 
 
 def _script(text: str) -> str:

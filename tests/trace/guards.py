@@ -25,7 +25,10 @@ the world found is closer to it than the stub world; the comparison in it is the
 with no test in it (jenkins: ``if find ... | xargs ldd | grep 'not found'; then exit 1; fi``,
 where the stub grep succeeds) is guarded as a whole: ``__trace_condition K; case $? in 0) :;;
 1) ! :;; *) CONDITION; __trace_logged K $?;; esac``, on the same line (a condition is exempt
-from ``set -e`` whatever it runs). Loop conditions are never guarded.
+from ``set -e`` whatever it runs). Loop conditions are never guarded. So
+is a ``! PIPELINE`` that ends the script (``RUN ! cmp /bin/busybox /bin/busybox.foreign``, or
+the merged ``a && { ! cmp ...; }``): ``{ __trace_condition K || case $? in 1) ! :;; *) !
+PIPELINE; __trace_logged K $? || ! :;; esac; }``; mid-script a ``!`` pipeline stops nothing.
 """
 from __future__ import annotations
 
@@ -73,7 +76,7 @@ def _tests(script: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def _conditions(script: str, tests: list[tuple[int, str]]) -> list[tuple[int, int]]:
+def _conditions(script: str, tests: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
     """(start, end) of each ``if``/``elif`` condition that holds no test command: a check of
     real output by a pipeline (jenkins: ``if find ... | xargs ldd | grep 'not found'; then
     exit 1; fi``), forced as a whole. Conditions with a test are forced through the test."""
@@ -81,7 +84,7 @@ def _conditions(script: str, tests: list[tuple[int, str]]) -> list[tuple[int, in
     if tree is None or tree.root_node.has_error:
         return []
     chars = _byte_to_char(script)
-    found: list[tuple[int, int]] = []
+    found: list[tuple[int, int, str]] = []
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
@@ -96,7 +99,20 @@ def _conditions(script: str, tests: list[tuple[int, str]]) -> list[tuple[int, in
             continue
         start, end = chars[condition[0].start_byte], chars[condition[-1].end_byte]
         if not any(start <= offset < end for offset, _ in tests):
-            found.append((start, end))
+            found.append((start, end, "if"))
+    # A script that ends with `! PIPELINE` (buildah: `RUN ! cmp /bin/busybox /bin/busybox.foreign`)
+    # fails when the pipeline succeeds, which a stub always does. Only in last place: mid-script
+    # a `!` pipeline never stops the shell (it is exempt from `set -e`), so it stops nothing.
+    statements = [c for c in tree.root_node.children if c.is_named and c.type != "comment"]
+    last = statements[-1] if statements else None
+    # `a && b && ! P`, and the merge primitive's `a && { ! P; }`
+    while last is not None and last.type in ("list", "compound_statement") and last.named_children:
+        inner = [c for c in last.named_children if c.type != "comment"]
+        last = inner[-1] if inner else None
+    if last is not None and last.type == "negated_command":
+        start, end = chars[last.start_byte], chars[last.end_byte]
+        if not any(start <= offset < end for offset, _ in tests):
+            found.append((start, end, "not"))
     return found
 
 
@@ -125,15 +141,18 @@ def instrument(build: Plan) -> tuple[Plan, list[str]]:
             script = step.argv[where]
             tests = _tests(script)
             edits = sorted([(offset, offset + len(text), "test") for offset, text in tests]
-                           + [(start, end, "if") for start, end in _conditions(script, tests)])
+                           + _conditions(script, tests))
             rewritten = script
             numbers = range(len(texts), len(texts) + len(edits))
             for (start, end, kind), number in reversed(list(zip(edits, numbers))):
                 if kind == "test":
                     rewritten = f"{rewritten[:start]}{FUNCTION} {number} {rewritten[start:]}"
-                else:  # the condition runs unless forced; its status is logged and kept
+                elif kind == "if":  # the condition runs unless forced; its status is logged and kept
                     rewritten = (f"{rewritten[:start]}{CONDITION} {number}; case $? in 0) :;; 1) ! :;; *) "
                                  f"{rewritten[start:end]}; {LOG} {number} $?;; esac{rewritten[end:]}")
+                else:  # the last `! PIPELINE`: `||` keeps `set -e` off the forced values, as `!` does
+                    rewritten = (f"{rewritten[:start]}{{ {CONDITION} {number} || case $? in 1) ! :;; *) "
+                                 f"{rewritten[start:end]}; {LOG} {number} $? || ! :;; esac; }}{rewritten[end:]}")
             texts.extend(("if " if kind == "if" else "") + " ".join(script[start:end].split())
                          for start, end, kind in edits)
             if edits:
