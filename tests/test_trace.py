@@ -754,3 +754,13 @@ def test_a_command_name_with_a_leading_blank_fails_in_every_world() -> None:
     original = "FROM ubuntu\nRUN apt-get install -y sudo && \\ useradd -m test\nRUN echo a > /a\nRUN echo b > /b\n"
     check(original, original.replace("\nRUN echo b", " && echo b"), "proven")
     check(original, original.replace("&& \\ useradd", "&& useradd"), "disproven")
+
+
+def test_a_shell_message_captured_into_an_xtrace_line_is_a_gap() -> None:
+    """tomcat jre: `nativeLines="$(catalina.sh configtest 2>&1)"` under set -x traces the shell's
+    "not found" inside the assignment: that is the gap (catalina.sh, from the COPYed tree), while
+    `+ grep 'not found'` only echoes a command's words (jenkins) and is none."""
+    from tests.trace.run import _gap
+    assert _gap("+ nativeLines=/bin/sh: 1: catalina.sh: not found\n") == "+ nativeLines=/bin/sh: 1: catalina.sh: not found"
+    assert _gap("+ nativeLines='/bin/sh: line 1: catalina.sh: command not found'\n") != ""
+    assert _gap("+ grep 'not found'\n") == ""

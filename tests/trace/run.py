@@ -117,6 +117,7 @@ _XTRACE_COMMAND_V = re.compile(r"^\++ command -v ([A-Za-z_][\w.+-]*)$")
 _XTRACE_CD = re.compile(r"^\++ cd ([^\s'\"$*?]+)$")
 _XTRACE = re.compile(r"^\++ ")
 # Names a bash-ism in a /bin/sh script runs under dash: genuinely missing there too.
+_SHELL_MESSAGE = re.compile(r"(?:^|[\s='\"])(?:/bin/|/usr/bin/)?(?:sh|bash|dash): (?:line )?\d+: ")
 _DASH_LACKS = re.compile(r"\b(\[\[|source|declare|typeset|let|shopt|pushd|popd|local|function|mapfile|readarray)"
                          r": not found")
 
@@ -130,8 +131,11 @@ def _gap(stderr: str) -> str:
         return lines[-2].strip()
     for line in reversed(lines):
         # A gap is the shell's (or a stub's) error message; an xtrace line only echoes a
-        # command, whose words may contain the same text (``+ grep 'not found'``).
-        if _GAP.search(line) and not _DASH_LACKS.search(line) and not _XTRACE.match(line.strip()):
+        # command, whose words may contain the same text (``+ grep 'not found'``), unless the
+        # message was captured into them (tomcat: ``nativeLines="$(catalina.sh configtest
+        # 2>&1)"`` traces ``+ nativeLines=/bin/sh: 1: catalina.sh: not found``).
+        echoed = _XTRACE.match(line.strip()) and not _SHELL_MESSAGE.search(line)
+        if _GAP.search(line) and not _DASH_LACKS.search(line) and not echoed:
             return line.strip()
     return ""
 
