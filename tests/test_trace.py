@@ -9,16 +9,8 @@ from tests.trace.build import Unprovable, plan
 from tests.trace.declared import is_cache_command, without_cache_flags
 from tests.trace.run import _ambiguous, _canonical
 from tests.trace.sandbox import Record
+from tests.tracekit import check, needs_sandbox
 
-MISSING = unavailable()
-needs_sandbox = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
-
-
-def check(original: str, fixed: str, expected: str, words: tuple[str, ...] = ()) -> None:
-    verdict = prove(original, fixed)
-    assert verdict.status == expected, verdict
-    for word in words:
-        assert word in verdict.reason, verdict
 
 
 # Issue 14, item 1: the second script joined with && without grouping.

@@ -4,33 +4,9 @@ is a corpus file whose safe fix was unprovable because the gap was misread or fi
 wrong place; filled right, the grouped merge is proven and a merge leaking `cd` disproven."""
 from __future__ import annotations
 
-import pytest
-
-from tests.trace import prove, unavailable
 from tests.trace.run import Outcome, _clone_dir, _gap, _glob_word, _shell_dirs, fill_gap
 from tests.trace.sandbox import Layout, Record
-
-MISSING = unavailable()
-needs_sandbox = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
-
-# The merge every case makes: the wrong one leaks the `cd` into `make install`, the right one
-# keeps it in a subshell.
-TAIL = "RUN cd /srv || exit 0\nRUN make install\n"
-
-
-def wrong(original: str) -> str:
-    return original.replace("\nRUN make install", " && make install")
-
-
-def right(original: str) -> str:
-    return original.replace("\nRUN cd /srv || exit 0\nRUN make install", "\nRUN (cd /srv || exit 0) && make install")
-
-
-def check(original: str, fixed: str, expected: str, words: tuple[str, ...] = ()) -> None:
-    verdict = prove(original, fixed)
-    assert verdict.status == expected, verdict
-    for word in words:
-        assert word in verdict.reason, verdict
+from tests.tracekit import TAIL, check, needs_sandbox, right, wrong
 
 
 # --- a gap is the shell's error message, not an xtrace line ----------------------------------

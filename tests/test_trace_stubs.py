@@ -8,30 +8,9 @@ import os
 
 import pytest
 
-from tests.trace import prove, sandbox, unavailable, world
+from tests.trace import sandbox, world
 from tests.trace.sandbox import Layout
-
-MISSING = unavailable()
-needs_sandbox = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
-
-# The merge every case makes: the wrong one leaks the `cd` into `make install`, the right one
-# keeps it in a subshell.
-TAIL = "RUN cd /srv || exit 0\nRUN make install\n"
-
-
-def wrong(original: str) -> str:
-    return original.replace("\nRUN make install", " && make install")
-
-
-def right(original: str) -> str:
-    return original.replace("\nRUN cd /srv || exit 0\nRUN make install", "\nRUN (cd /srv || exit 0) && make install")
-
-
-def check(original: str, fixed: str, expected: str, words: tuple[str, ...] = ()) -> None:
-    verdict = prove(original, fixed)
-    assert verdict.status == expected, verdict
-    for word in words:
-        assert word in verdict.reason, verdict
+from tests.tracekit import TAIL, check, needs_sandbox, right, wrong
 
 
 def run_script(script: str, names: set[str], cwd: str = "/tmp") -> tuple[sandbox.RunResult, dict[str, bytes]]:

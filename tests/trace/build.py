@@ -326,14 +326,26 @@ def _created_by_script(path: str, everything: str) -> bool:
 _LITERAL_FAILURE = re.compile(r"\s*(?:exit\s+0*[1-9]\d*|false)\s*;?\s*")
 
 
+def script_index(argv: tuple[str, ...]) -> int | None:
+    """Where a RUN's script is in its argv: a POSIX shell's ``-c SCRIPT`` (last word), else
+    None (an exec-form ``python -c`` is a stub's argument, not a script)."""
+    shell = posixpath.basename(argv[0]) if argv else ""
+    if shell in _SCRIPT_SHELLS and len(argv) >= 3 and argv[-2].endswith("c") and argv[-2].startswith("-"):
+        return len(argv) - 1
+    return None
+
+
+_SCRIPT_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
+
+
 def fails_in_every_world(build: Plan, index: int) -> bool:
     """Whether the RUN at instruction ``index`` is a literal failure (``RUN exit 1``, ``RUN
     false``): the real build stops there too, whatever the world, so nothing after it runs in
     any real build of the file (slackbot's failure example, the issue's ``RUN false``)."""
     for stage in build.stages:
         for step in stage.steps:
-            if isinstance(step, RunStep) and step.index == index and len(step.argv) >= 3 \
-                    and step.argv[-2].startswith("-") and step.argv[-2].endswith("c"):
-                return _LITERAL_FAILURE.fullmatch(step.argv[-1]) is not None
+            if isinstance(step, RunStep) and step.index == index:
+                where = script_index(step.argv)
+                return where is not None and _LITERAL_FAILURE.fullmatch(step.argv[where]) is not None
     return False
 

@@ -32,7 +32,6 @@ PIPELINE; __trace_logged K $? || ! :;; esac; }``; mid-script a ``!`` pipeline st
 """
 from __future__ import annotations
 
-import posixpath
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -40,7 +39,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dockopt.shell.parse import _byte_to_char, _parse_tree, parse_script
-from tests.trace.build import Plan, RunStep
+from tests.trace.build import Plan, RunStep, script_index
 
 FUNCTION = "__trace_guard"
 CONDITION = "__trace_condition"  # an `if` condition: 0/1 forced, 2 evaluate it
@@ -59,7 +58,6 @@ DEFINITION = (
     f'if [ -e "/{GUARD_DIR}/$1.f" ]; then echo "$1 1 1" >>/{GUARD_LOG}; return 1; fi; return 2; }}; '
     f'{LOG}() {{ echo "$1 0 $2" >>/{GUARD_LOG}; return "$2"; }}; '
 )
-SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 MAX_FLIPS = 8  # forced tests tried per proof before giving up
 LOOP_EVALUATIONS = 8
 
@@ -116,15 +114,6 @@ def _conditions(script: str, tests: list[tuple[int, str]]) -> list[tuple[int, in
     return found
 
 
-def _script_index(argv: tuple[str, ...]) -> int | None:
-    """Where a RUN's script is in its argv: a POSIX shell's ``-c SCRIPT`` (last word), else
-    None (an exec-form ``python -c`` is a stub's argument, not a script)."""
-    shell = posixpath.basename(argv[0]) if argv else ""
-    if shell in SHELLS and len(argv) >= 3 and argv[-2].endswith("c") and argv[-2].startswith("-"):
-        return len(argv) - 1
-    return None
-
-
 def instrument(build: Plan) -> tuple[Plan, list[str]]:
     """The plan with every test command and test-free ``if`` condition guarded, and their
     texts in build order (whitespace folded) for the correspondence check."""
@@ -133,7 +122,7 @@ def instrument(build: Plan) -> tuple[Plan, list[str]]:
     for stage in build.stages:
         steps = []
         for step in stage.steps:
-            where = _script_index(step.argv) if isinstance(step, RunStep) else None
+            where = script_index(step.argv) if isinstance(step, RunStep) else None
             if where is None:
                 steps.append(step)
                 continue
